@@ -1,0 +1,70 @@
+"""Retouch: a local, open-source AI photo editor.
+
+Only the public API lives here. Importing this package is cheap: every function is loaded on first use, and no
+heavy library (torch, onnxruntime, cv2, numba) is imported until a tool needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from retouch.errors import (
+    BackendUnavailable,
+    ChecksumError,
+    CorruptImage,
+    DownloadError,
+    InvalidInput,
+    LicenseNotAccepted,
+    OutputExists,
+    RetouchError,
+    TooLarge,
+    UnsupportedFormat,
+    WeightsMissing,
+)
+from retouch.types import Metadata, Picture, ProgressCallback
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it; resolved on first attribute access (PEP 562).
+_LAZY = {
+    "load_image": "retouch.io",
+    "save_image": "retouch.io",
+    "list_models": "retouch.models.registry",
+}
+
+__all__ = [
+    "BackendUnavailable",
+    "ChecksumError",
+    "CorruptImage",
+    "DownloadError",
+    "InvalidInput",
+    "LicenseNotAccepted",
+    "Metadata",
+    "OutputExists",
+    "Picture",
+    "ProgressCallback",
+    "RetouchError",
+    "TooLarge",
+    "UnsupportedFormat",
+    "WeightsMissing",
+    "__version__",
+    *_LAZY,
+]
+
+if TYPE_CHECKING:
+    from retouch.io import load_image, save_image
+    from retouch.models.registry import list_models
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'retouch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

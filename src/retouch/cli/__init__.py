@@ -1,0 +1,81 @@
+"""The `retouch` command: a thin Typer layer over the public API.
+
+Subcommand modules import their heavy dependencies inside the command functions, so `retouch --help` is quick.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from retouch import __version__
+from retouch.cli import models as models_cli
+from retouch.cli.common import CliState, print_error
+from retouch.errors import RetouchError
+
+try:  # Typer >= 0.25 vendors click privately; older releases use click itself.
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click import UsageError
+
+app = typer.Typer(
+    name="retouch",
+    help="Retouch: a local AI photo editor. Erase objects, remove backgrounds, upscale, restore, all offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models_cli.app, name="models")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"retouch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print details, and tracebacks of errors.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print results as JSON, for scripts.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Never touch the network (same as RETOUCH_OFFLINE=1).")
+    ] = False,
+) -> None:
+    if offline:
+        os.environ["RETOUCH_OFFLINE"] = "1"
+    ctx.obj = CliState(quiet=quiet, verbose=verbose, json=json_output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; turn every expected error into one line and exit code 2."""
+    verbose = "--verbose" in (argv or sys.argv[1:]) or "-v" in (argv or sys.argv[1:])
+    try:
+        code = app(args=argv, prog_name="retouch", standalone_mode=False)
+    except RetouchError as error:
+        print_error(str(error))
+        sys.exit(2)
+    except UsageError as error:
+        if error.format_message():  # empty when a group was called bare and its help was shown
+            print_error(error.format_message())
+        sys.exit(2)
+    except typer.Abort:
+        print_error("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)
+    except Exception as error:  # a bug: still one line unless the user asked for details
+        if verbose:
+            raise
+        print_error(f"internal error: {type(error).__name__}: {error} (run with --verbose for the traceback)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,70 @@
+"""What every subcommand shares: the global options, one-line errors, JSON output and Rich progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+
+from retouch.types import ProgressCallback, no_progress
+
+
+@dataclass(frozen=True)
+class CliState:
+    quiet: bool = False
+    verbose: bool = False
+    json: bool = False
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The global options, also when a subcommand is invoked without the root callback (tests)."""
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, CliState) else CliState()
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, no traceback: the contract of every failing command."""
+    one_line = " ".join(str(message).split())
+    sys.stderr.write(f"retouch: error: {one_line}\n")
+
+
+def report(ctx: typer.Context, human: str, data: dict[str, Any] | list[Any]) -> None:
+    """Print a result: JSON with --json, the human line otherwise, nothing with --quiet."""
+    st = state(ctx)
+    if st.json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    elif not st.quiet and human:
+        typer.echo(human)
+
+
+@contextmanager
+def progress_bar(ctx: typer.Context) -> Iterator[ProgressCallback]:
+    """A progress callback rendered as Rich bars on stderr (one bar per stage); silent with --quiet or --json."""
+    st = state(ctx)
+    if st.quiet or st.json or not sys.stderr.isatty():
+        yield no_progress
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bars:
+
+        def callback(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield callback
