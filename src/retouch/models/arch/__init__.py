@@ -1,0 +1,1 @@
+"""Our own nn.Module implementations of the networks whose official weights Retouch loads."""

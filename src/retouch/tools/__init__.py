@@ -1,0 +1,1 @@
+"""One module per tool: validate > prepare > run model(s) > composite."""
