@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 
 # Public name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {
+    "erase": "retouch.tools.erase",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "list_models": "retouch.models.registry",
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from retouch.tools.erase import erase
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models
 

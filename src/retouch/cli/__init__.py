@@ -13,6 +13,7 @@ import typer
 
 from retouch import __version__
 from retouch.cli import models as models_cli
+from retouch.cli.erase import erase_command
 from retouch.cli.common import CliState, print_error
 from retouch.errors import RetouchError
 
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models_cli.app, name="models")
+app.command("erase")(erase_command)
 
 
 def _show_version(value: bool) -> None:

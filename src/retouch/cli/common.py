@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -68,3 +69,8 @@ def progress_bar(ctx: typer.Context) -> Iterator[ProgressCallback]:
             bars.update(tasks[stage], completed=done, total=total)
 
         yield callback
+
+
+def output_path(source: Path, output: Path | None, suffix: str) -> Path:
+    """The -o path, or ``<stem>_<suffix><ext>`` beside the input when none is given."""
+    return output if output is not None else source.with_name(f"{source.stem}_{suffix}{source.suffix}")

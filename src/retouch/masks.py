@@ -1,0 +1,427 @@
+"""Masks: reading them from files and boxes, and shaping them (grow, shrink, feather, split into regions).
+
+A mask is an HxW numpy bool array, True = the pixels to change. Sizes are given as (width, height), as Pillow
+orders them; boxes are (x, y, width, height) in pixels.
+
+Morphology uses OpenCV's exact Euclidean distance transform (``cv2.distanceTransform`` with
+``DIST_MASK_PRECISE``), so a grow or shrink by r pixels uses a true disk of radius r and costs the same for any r.
+Measured on a 4000x3000 mask (6 % set, 2 busy shared cores): the transform takes about 70 ms for any radius,
+against 500-1200 ms for ``scipy.ndimage.distance_transform_edt`` (identical result) and 14 ms / 165 ms / 2.7 s for
+``cv2.dilate`` with an elliptic kernel at r = 5 / 25 / 100 (whose ellipse is not the Euclidean disk); ``grow``,
+``shrink`` and ``feather`` take 100-180 ms in all. Work is limited to the bounding box of the mask plus the radius,
+so small masks on large images are far cheaper (2 ms to grow a 300x200 box by 25).
+
+The image border is not an edge of the mask: a mask that touches the border keeps touching it when shrunk and
+stays at full weight there when feathered (what is cut off by the frame is assumed to continue beyond it).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retouch.errors import CorruptImage, InvalidInput, TooLarge, UnsupportedFormat
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+Box = tuple[int, int, int, int]
+
+_BOX_RE = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+
+
+# --- reading -------------------------------------------------------------------------------------------------------
+
+
+def load_mask(source: str | os.PathLike[str] | bytes, size: tuple[int, int], *, resize: bool = False) -> np.ndarray:
+    """Read a mask file for an image of ``size`` = (width, height); white or opaque pixels are the ones to change.
+
+    Any Pillow mode is accepted (1, L, P, RGB, RGBA, LA, PA, I;16, I, F, CMYK, ...). If the file has an alpha
+    channel (or a transparent palette entry or colour) that is not fully opaque everywhere, it is a painted layer
+    on transparency and alpha > 127 marks the pixels; otherwise luminance above half scale does (> 127 in 8 bits,
+    > 32767 in 16 bits, > 0.5 for float files). The file's EXIF orientation is applied first, as for images.
+
+    A mask whose size differs from ``size`` raises ``InvalidInput`` unless ``resize`` is true; then it is scaled
+    to ``size``: nearest neighbour for two-level sources (so thin strokes keep their hard edges), bilinear and
+    then the threshold for soft (anti-aliased) ones. Unreadable files raise ``UnsupportedFormat`` (not an image)
+    or ``CorruptImage`` (damaged).
+    """
+    width, height = _check_size(size)
+    img = _open(source)
+    if img.size != (width, height):
+        if not resize:
+            raise InvalidInput(
+                f"the mask {_describe(source)} is {img.width}x{img.height} but the image is {width}x{height}; "
+                "pass --resize-mask (resize=True) to scale the mask to the image"
+            )
+        return _resized(img, (width, height))
+    level, full = _level(img)
+    return _threshold(level, full)
+
+
+def _check_size(size: tuple[int, int]) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"size must be (width, height), got {size!r}") from None
+    if width <= 0 or height <= 0:
+        raise InvalidInput(f"size must be positive, got {width}x{height}")
+    return width, height
+
+
+def _describe(source: str | os.PathLike[str] | bytes) -> str:
+    return "(from bytes)" if isinstance(source, (bytes, bytearray, memoryview)) else f"'{os.fspath(source)}'"
+
+
+def _open(source: str | os.PathLike[str] | bytes) -> Image.Image:
+    """Decode the first frame fully and apply its EXIF orientation; Pillow's errors become Retouch's."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    name = _describe(source)
+    try:
+        img = Image.open(io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source)
+    except FileNotFoundError:
+        raise InvalidInput(f"mask file {name} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"mask file {name} is a directory, not an image") from None
+    except PermissionError:
+        raise InvalidInput(f"mask file {name} cannot be read (permission denied)") from None
+    except UnidentifiedImageError:
+        raise UnsupportedFormat(f"mask file {name} is not an image in a format Retouch reads") from None
+    except Image.DecompressionBombError as e:
+        raise TooLarge(f"mask file {name} is too large: {e}") from None
+    except Exception as e:  # noqa: BLE001 - Pillow raises many kinds (SyntaxError, struct.error, ...) here
+        raise CorruptImage(f"mask file {name} cannot be decoded: {e}") from None
+    try:
+        with img:
+            img.load()
+            return ImageOps.exif_transpose(img)
+    except Image.DecompressionBombError as e:
+        raise TooLarge(f"mask file {name} is too large: {e}") from None
+    except Exception as e:  # noqa: BLE001 - truncated data, broken chunks, bad EXIF: a damaged file
+        raise CorruptImage(f"mask file {name} is damaged and cannot be decoded: {e}") from None
+
+
+def _level(img: Image.Image) -> tuple[np.ndarray, float]:
+    """The per-pixel 'change' level (alpha or luminance) as an HxW array, and its full-scale value."""
+    if img.mode == "1":
+        return np.asarray(img, dtype=np.uint8), 1.0
+    alpha = _alpha(img)
+    if alpha is not None and alpha.min() < 255:
+        return alpha, 255.0
+    if img.mode in _SIXTEEN_BIT_MODES:  # Pillow opens 16-bit greyscale files as I;16 (or I in older versions)
+        return np.asarray(img), 65535.0
+    if img.mode == "F":
+        return np.asarray(img), 1.0
+    if img.mode not in ("L", "LA", "RGB", "RGBA", "P"):
+        img = img.convert("RGBA" if "A" in img.mode else "RGB")
+    return np.asarray(img.convert("L")), 255.0  # ITU-R 601 luma; P goes through its palette
+
+
+def _alpha(img: Image.Image) -> np.ndarray | None:
+    """The alpha channel as uint8, including palette and single-colour transparency; None when there is none."""
+    if img.mode in ("RGBA", "LA", "RGBa", "La"):
+        return np.asarray(img.getchannel("A"))
+    palette_alpha = img.mode == "P" and img.palette is not None and img.palette.mode == "RGBA"
+    if img.mode == "PA" or palette_alpha or ("transparency" in img.info and img.mode in ("P", "L", "RGB")):
+        return np.asarray(img.convert("RGBA").getchannel("A"))
+    return None
+
+
+def _threshold(level: np.ndarray, full: float) -> np.ndarray:
+    if np.issubdtype(level.dtype, np.integer):
+        return level > int(full) // 2  # > 127 for 8 bits, > 32767 for 16 bits, > 0 for mode 1
+    return level > full / 2
+
+
+def _resized(img: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    level, full = _level(img)
+    if np.all((level == 0) | (level == full)):  # two-level source: keep hard edges and thin strokes
+        binary = Image.fromarray(_threshold(level, full).view(np.uint8) * np.uint8(255))
+        return np.asarray(binary.resize(size, Image.Resampling.NEAREST)) > 127
+    soft = Image.fromarray(level.astype(np.float32) / np.float32(full))
+    return np.asarray(soft.resize(size, Image.Resampling.BILINEAR)) > 0.5
+
+
+# --- boxes ---------------------------------------------------------------------------------------------------------
+
+
+def parse_box(text: str) -> Box:
+    """Parse ``"x,y,w,h"`` (integers, w and h > 0; x and y may be negative) into a box."""
+    match = _BOX_RE.match(text)
+    if match is None or int(match[3]) <= 0 or int(match[4]) <= 0:
+        raise InvalidInput(
+            f"invalid box {text!r}: expected x,y,w,h as four integers with w and h > 0, e.g. 120,80,300,200"
+        )
+    x, y, w, h = (int(g) for g in match.groups())
+    return x, y, w, h
+
+
+def mask_from_boxes(boxes: Iterable[Sequence[int]], size: tuple[int, int]) -> np.ndarray:
+    """A mask of ``size`` = (width, height) with every box (x, y, w, h) set, clipped to the image.
+
+    A box with no pixel inside the image raises ``InvalidInput``; no boxes at all give an empty mask.
+    """
+    width, height = _check_size(size)
+    mask = np.zeros((height, width), dtype=bool)
+    for box in boxes:
+        x, y, w, h = (int(v) for v in box)
+        if w <= 0 or h <= 0:
+            raise InvalidInput(f"box {x},{y},{w},{h} has no area: width and height must be > 0")
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x0 >= x1 or y0 >= y1:
+            raise InvalidInput(f"box {x},{y},{w},{h} lies entirely outside the {width}x{height} image")
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+# --- combining and morphology --------------------------------------------------------------------------------------
+
+
+def is_empty(mask: np.ndarray) -> bool:
+    """True when the mask selects no pixel."""
+    return not bool(np.any(mask))
+
+
+def combine(masks: Iterable[np.ndarray]) -> np.ndarray:
+    """The union of masks of one shape, as a new array."""
+    result: np.ndarray | None = None
+    for mask in masks:
+        mask = _as_mask(mask)
+        if result is None:
+            result = mask.copy()
+        elif mask.shape != result.shape:
+            raise InvalidInput(f"masks differ in size: {_wh(result)} and {_wh(mask)}; combine masks of one image")
+        else:
+            result |= mask
+    if result is None:
+        raise InvalidInput("no mask to combine: give at least one mask")
+    return result
+
+
+def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Dilate by a disk of radius ``pixels``: every pixel within that Euclidean distance of the mask is added."""
+    mask = _as_mask(mask)
+    radius = _radius(pixels, "grow")
+    region = _bbox_slices(mask, radius) if radius else None
+    if region is None:
+        return mask.copy()
+    out = np.zeros_like(mask)
+    out[region] = _distance_to_zero(~mask[region]) <= _disk_edge(radius)
+    return out
+
+
+def shrink(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Erode by a disk of radius ``pixels``: pixels within that distance of an unmasked pixel are removed.
+
+    The image border does not erode the mask (a mask touching the frame keeps touching it).
+    """
+    mask = _as_mask(mask)
+    radius = _radius(pixels, "shrink")
+    # A one-pixel ring around the bounding box is outside the mask, so distances computed in the crop are exact.
+    region = _bbox_slices(mask, 1) if radius else None
+    if region is None:
+        return mask.copy()
+    out = np.zeros_like(mask)
+    out[region] = _distance_to_zero(mask[region]) > _disk_edge(radius)
+    return out
+
+
+def feather(mask: np.ndarray, pixels: float) -> np.ndarray:
+    """A soft weight (HxW float32 in [0, 1]) that ramps up inside the mask over ``pixels`` from its edge.
+
+    The weight is exactly 0.0 outside the mask, rises smoothly (smoothstep of the distance from the mask's edge,
+    measured from the pixel boundary, over ``pixels``) and is exactly 1.0 deeper than ``pixels`` inside. Pasting
+    with it leaves every pixel outside the mask untouched. ``pixels`` = 0 gives the hard mask as 0.0 / 1.0.
+    """
+    mask = _as_mask(mask)
+    try:
+        width = float(pixels)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"feather width must be a number of pixels, got {pixels!r}") from None
+    if not np.isfinite(width) or width < 0:
+        raise InvalidInput(f"feather width must be >= 0 pixels, got {pixels!r}")
+    out = np.zeros(mask.shape, dtype=np.float32)
+    region = _bbox_slices(mask, 1)
+    if region is None:
+        return out
+    if width == 0:
+        out[mask] = 1.0
+        return out
+    t = _distance_to_zero(mask[region])
+    # Snap to the square root of the exact integer squared distance: OpenCV's float32 result can differ by an ulp
+    # between pixels at the same distance, which would make equal depths get unequal weights.
+    np.minimum(t, np.float32(width + 1.0), out=t)
+    np.square(t, out=t)
+    np.rint(t, out=t)
+    np.sqrt(t, out=t)
+    # A mask pixel's centre is half a pixel from the edge between it and the nearest unmasked pixel.
+    t -= 0.5
+    t *= np.float32(1.0 / width)
+    np.clip(t, 0.0, 1.0, out=t)
+    out[region] = t * t * (np.float32(3.0) - np.float32(2.0) * t)  # smoothstep: exactly 0 at t=0, 1 at t=1
+    return out
+
+
+def _as_mask(mask: np.ndarray) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise InvalidInput(f"a mask must be a 2-D (height x width) array, got shape {mask.shape}")
+    return mask if mask.dtype == np.bool_ else mask.astype(bool)
+
+
+def _wh(mask: np.ndarray) -> str:
+    return f"{mask.shape[1]}x{mask.shape[0]}"
+
+
+def _radius(pixels: int, what: str) -> int:
+    if isinstance(pixels, bool) or not isinstance(pixels, (int, np.integer)):
+        raise InvalidInput(f"{what} needs a whole number of pixels, got {pixels!r}")
+    if pixels < 0:
+        raise InvalidInput(f"{what} needs pixels >= 0, got {pixels}")
+    return int(pixels)
+
+
+def _bbox_slices(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """The bounding box of the set pixels grown by ``margin`` and clipped to the array; None for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    h, w = mask.shape
+    return (
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, h)),
+        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, w)),
+    )
+
+
+def _disk_edge(radius: int) -> float:
+    """The distance threshold of a disk of ``radius``: halfway, in squared distance, to the next lattice circle.
+
+    Squared distances between pixel centres are integers, so d <= r is d**2 <= r**2 + 0.5; testing that instead
+    of d <= r keeps the disk exact although OpenCV's float32 distances are off by an ulp here and there
+    (exact up to radii of about 2000 pixels, beyond which float32 cannot tell r**2 from r**2 + 1).
+    """
+    return math.sqrt(radius * radius + 0.5)
+
+
+def _distance_to_zero(nonzero: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance (float32) from each pixel to the nearest False one; beyond the border is not False.
+
+    With no False pixel at all, OpenCV returns a huge value (about 1.8e19) everywhere, i.e. 'infinitely far'.
+    """
+    import cv2
+
+    src = np.ascontiguousarray(nonzero).view(np.uint8)  # no copy when already contiguous
+    return cv2.distanceTransform(src, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+# --- regions -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    """One 8-connected group of mask pixels: its bounding box, pixel count and label in the label image."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    area: int
+    label: int
+
+    @property
+    def box(self) -> Box:
+        return self.x, self.y, self.width, self.height
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        """Index an HxW(xC) array with this to get the region's bounding box."""
+        return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
+
+    def submask(self, labels: np.ndarray) -> np.ndarray:
+        """This region's own pixels within its bounding box, from the label image of ``label_regions``."""
+        return labels[self.slices] == self.label
+
+
+def label_regions(mask: np.ndarray, *, min_area: int = 1) -> tuple[np.ndarray, list[Region]]:
+    """Label the 8-connected regions of a mask: an HxW int32 label image (0 = background) and the regions
+    with at least ``min_area`` pixels, in raster order of their first pixel."""
+    import cv2
+
+    mask = _as_mask(mask)
+    if isinstance(min_area, bool) or not isinstance(min_area, (int, np.integer)) or min_area < 1:
+        raise InvalidInput(f"min_area must be a whole number >= 1, got {min_area!r}")
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    found = [
+        Region(int(x), int(y), int(w), int(h), int(area), label)
+        for label, (x, y, w, h, area) in enumerate(stats[1:count].tolist(), start=1)
+        if area >= min_area
+    ]
+    return labels, found
+
+
+def regions(mask: np.ndarray, *, min_area: int = 1) -> list[Region]:
+    """The 8-connected regions of a mask with at least ``min_area`` pixels (see ``label_regions``)."""
+    return label_regions(mask, min_area=min_area)[1]
+
+
+def region_boxes_merged(mask: np.ndarray, margin: int) -> list[Box]:
+    """Boxes (x, y, w, h) around the mask's regions, each grown by ``margin`` and clipped to the image, with
+    overlapping boxes merged into their bounding box until no two overlap; sorted top to bottom, left to right.
+
+    These are the crops an inpainting model sees in the 'crop' strategy: every masked pixel lies in exactly one
+    box, with at least ``margin`` pixels of context around it where the image allows.
+    """
+    mask = _as_mask(mask)
+    if isinstance(margin, bool) or not isinstance(margin, (int, np.integer)) or margin < 0:
+        raise InvalidInput(f"margin must be a whole number of pixels >= 0, got {margin!r}")
+    h, w = mask.shape
+    found = regions(mask)
+    if not found:
+        return []
+    # Corners as x0, y0, x1, y1 (exclusive ends); half-open boxes that merely touch do not overlap.
+    corners = np.array([(r.x, r.y, r.x + r.width, r.y + r.height) for r in found], dtype=np.int64)
+    corners += np.array([-margin, -margin, margin, margin])
+    np.clip(corners, 0, [w, h, w, h], out=corners)
+    return sorted((int(x0), int(y0), int(x1 - x0), int(y1 - y0)) for x0, y0, x1, y1 in _merge_overlapping(corners))
+
+
+def _merge_overlapping(corners: np.ndarray) -> np.ndarray:
+    """Merge boxes (rows of x0, y0, x1, y1) that overlap, repeating until no two do."""
+    while True:
+        used = np.zeros(len(corners), dtype=bool)
+        merged = []
+        for i in range(len(corners)):
+            if used[i]:
+                continue
+            used[i] = True
+            box = corners[i].copy()
+            while True:  # absorb every unused box that overlaps the growing box
+                hit = (
+                    ~used
+                    & (corners[:, 0] < box[2])
+                    & (box[0] < corners[:, 2])
+                    & (corners[:, 1] < box[3])
+                    & (box[1] < corners[:, 3])
+                )
+                if not hit.any():
+                    break
+                used |= hit
+                group = corners[hit]
+                box[:2] = np.minimum(box[:2], group[:, :2].min(axis=0))
+                box[2:] = np.maximum(box[2:], group[:, 2:].max(axis=0))
+            merged.append(box)
+        if len(merged) == len(corners):  # nothing merged in this pass: no two boxes overlap
+            return corners
+        corners = np.array(merged)

@@ -1,0 +1,1 @@
+"""Pure array functions shared by the tools: resizing, padding, cropping and compositing."""
