@@ -40,7 +40,7 @@ def _human_size(size: int | None) -> str:
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    task: Annotated[str | None, typer.Option("--task", help="Only the models of this task (erase, cutout, ...).")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's models (erase, cutout, ...).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the models Retouch knows, with their license, size and whether they are installed."""

