@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from retouch import __version__
+from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
 from retouch.cli.erase import erase_command
 from retouch.cli.common import CliState, print_error
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
+info_cli.register(app)
 
 
 def _show_version(value: bool) -> None:

@@ -80,9 +80,12 @@ def _checked_mask(picture: Picture, mask: np.ndarray) -> np.ndarray:
 
 
 def _fill_alpha(alpha: np.ndarray, hole: np.ndarray, max_value: int) -> None:
-    """Continue the transparency smoothly into the hole (in place), so an erased object leaves no alpha trace."""
+    """Continue the transparency smoothly into the hole (in place), so an erased object leaves no alpha trace.
+
+    Works on 8-bit levels: OpenCV's float inpainting is unreliable, and invented alpha needs no 16-bit precision.
+    """
     import cv2
 
-    level = alpha.astype(np.float32) / max_value
-    filled = cv2.inpaint(level, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
-    alpha[hole] = np.clip(filled[hole] * max_value + 0.5, 0, max_value).astype(alpha.dtype)
+    level = (alpha.astype(np.float32) * (255.0 / max_value) + 0.5).astype(np.uint8)
+    filled = cv2.inpaint(level, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA).astype(np.float32)
+    alpha[hole] = (filled[hole] * (max_value / 255.0) + 0.5).astype(alpha.dtype)

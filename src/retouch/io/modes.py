@@ -1,0 +1,88 @@
+"""Pillow's colour modes to Retouch's pixel contract: 8-bit grey or RGB samples, alpha apart.
+
+Palette images become RGB(A), or grey(+alpha) when every colour they use is grey; 1-bit becomes grey; CMYK
+becomes RGB through its ICC profile when it has one (the CMYK profile no longer applies and is dropped).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from retouch.errors import UnsupportedFormat
+from retouch.io.opened import Decoded
+
+
+def pillow_arrays(image: Image.Image, icc_profile: bytes | None) -> Decoded:
+    """The samples of a loaded Pillow image as (pixels HxWxC, alpha HxW or None), uint8, as stored."""
+    mode = image.mode
+    if mode == "CMYK":
+        image = cmyk_to_rgb(image, icc_profile)
+    elif mode in ("P", "PA"):
+        return _palette_arrays(image)
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode in ("La", "RGBa"):  # premultiplied alpha
+        image = image.convert(mode.replace("a", "A"))
+    elif mode in ("RGBX", "YCbCr"):
+        image = image.convert("RGB")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        raise UnsupportedFormat(
+            f"its colour mode {mode} (e.g. 32-bit or floating-point samples, Lab) is not supported; "
+            "Retouch reads 8- and 16-bit grey and RGB images"
+        )
+    return split_alpha(np.asarray(image))
+
+
+def profile_matches(icc_profile: bytes | None, channels: int) -> bool:
+    """Whether an ICC profile describes samples with this many colour channels (GRAY: 1, RGB: 3).
+
+    A CMYK profile after conversion to RGB, or a colour profile on grey samples, would mislead every reader.
+    """
+    space = icc_profile[16:20] if icc_profile and len(icc_profile) >= 128 else None
+    return space == (b"GRAY" if channels == 1 else b"RGB ")
+
+
+def cmyk_to_rgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Convert CMYK to sRGB through the embedded profile, or with Pillow's plain formula when there is none."""
+    if icc_profile:
+        from PIL import ImageCms
+
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            converted = ImageCms.profileToProfile(
+                image,
+                source,
+                ImageCms.createProfile("sRGB"),
+                renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                outputMode="RGB",
+                flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a damaged or non-CMYK profile: the plain conversion below is the best left
+    return image.convert("RGB")
+
+
+def _palette_arrays(image: Image.Image) -> Decoded:
+    transparent = image.mode == "PA" or image.has_transparency_data
+    rgb = np.asarray(image.convert("RGBA" if transparent else "RGB"))
+    used = np.unique(np.asarray(image if image.mode == "P" else image.getchannel("P")))
+    palette = np.asarray(image.getpalette("RGB") or [], dtype=np.uint8).reshape(-1, 3)
+    colours = palette[used[used < len(palette)]]
+    grey = bool(np.all(colours == colours[:, :1]))
+    pixels, alpha = split_alpha(rgb)
+    return (pixels[:, :, :1].copy() if grey else pixels), alpha
+
+
+def split_alpha(samples: np.ndarray) -> Decoded:
+    """HxW or HxWxC samples (alpha last when C is 2 or 4) to (pixels HxWx1|3, alpha HxW or None)."""
+    if samples.ndim == 2:
+        return samples[:, :, None].copy(), None
+    channels = samples.shape[2]
+    if channels in (2, 4):
+        return samples[:, :, :-1].copy(), samples[:, :, -1].copy()
+    return samples.copy(), None

@@ -1,0 +1,188 @@
+"""XMP provenance: mark a picture as edited with AI, merged into the packet it already has.
+
+What is added (IPTC Photo Metadata 2023.1 and XMP Part 2):
+- ``Iptc4xmpExt:DigitalSourceType`` = compositeWithTrainedAlgorithmicMedia (an AI-edited composite);
+- ``xmp:CreatorTool`` = "Retouch <version>";
+- one ``xmpMM:History`` event per operation (``stEvt:action`` "edited", ``stEvt:parameters`` the operation,
+  ``stEvt:softwareAgent``, ``stEvt:when``), appended after the history already recorded.
+Every other property of an existing packet is kept, with its namespace prefixes. A packet that is not
+well-formed XML cannot be merged: it is replaced by one that holds the provenance.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape, quoteattr
+
+NS_X = "adobe:ns:meta/"
+NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+NS_XMP = "http://ns.adobe.com/xap/1.0/"
+NS_MM = "http://ns.adobe.com/xap/1.0/mm/"
+NS_EVENT = "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#"
+NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+NS_XML = "http://www.w3.org/XML/1998/namespace"
+AI_EDITED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+_PREFERRED = {NS_X: "x", NS_RDF: "rdf", NS_XMP: "xmp", NS_MM: "xmpMM", NS_EVENT: "stEvt", NS_IPTC_EXT: "Iptc4xmpExt"}
+_PACKET_START = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+_PACKET_END = '\n<?xpacket end="w"?>'
+
+
+def _q(namespace: str, local: str) -> str:
+    return f"{{{namespace}}}{local}"
+
+
+RDF_DESCRIPTION, RDF_ABOUT, RDF_SEQ, RDF_LI = (_q(NS_RDF, n) for n in ("Description", "about", "Seq", "li"))
+CREATOR_TOOL = _q(NS_XMP, "CreatorTool")
+SOURCE_TYPE = _q(NS_IPTC_EXT, "DigitalSourceType")
+HISTORY = _q(NS_MM, "History")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a packet says about how the picture was made."""
+
+    digital_source_type: str | None
+    creator_tool: str | None
+    operations: tuple[str, ...]  # the operations a Retouch history event records, oldest first
+
+
+def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, when: datetime | None = None) -> bytes:
+    """The packet with the AI-edit marks and one history event per operation merged in."""
+    parsed = _parse(xmp) if xmp else None
+    root, prefixes = parsed if parsed is not None else (_empty_packet(), {})
+    rdf = root.find(_q(NS_RDF, "RDF"))
+    assert rdf is not None  # _parse and _empty_packet guarantee it
+    descriptions = rdf.findall(RDF_DESCRIPTION)
+    for description in descriptions:
+        _remove(description, CREATOR_TOOL)
+        _remove(description, SOURCE_TYPE)
+    target = descriptions[0] if descriptions else ET.SubElement(rdf, RDF_DESCRIPTION, {RDF_ABOUT: ""})
+    ET.SubElement(target, CREATOR_TOOL).text = software
+    ET.SubElement(target, SOURCE_TYPE).text = AI_EDITED
+    sequence = _history_sequence(descriptions, target)
+    stamp = (when or datetime.now(UTC)).isoformat(timespec="seconds")
+    for operation in operations:
+        event = ET.SubElement(sequence, RDF_LI, {_q(NS_RDF, "parseType"): "Resource"})
+        for name, value in (("action", "edited"), ("parameters", operation), ("softwareAgent", software)):
+            ET.SubElement(event, _q(NS_EVENT, name)).text = value
+        ET.SubElement(event, _q(NS_EVENT, "when")).text = stamp
+    return (_PACKET_START + _serialize(root, prefixes) + _PACKET_END).encode("utf-8")
+
+
+def read_provenance(xmp: bytes | None) -> Provenance | None:
+    """The provenance a packet records, or None when it says nothing about AI or Retouch."""
+    parsed = _parse(xmp) if xmp else None
+    if parsed is None:
+        return None
+    rdf = parsed[0].find(_q(NS_RDF, "RDF"))
+    descriptions = rdf.findall(RDF_DESCRIPTION) if rdf is not None else []
+    source_type = next(filter(None, (_property(d, SOURCE_TYPE) for d in descriptions)), None)
+    creator = next(filter(None, (_property(d, CREATOR_TOOL) for d in descriptions)), None)
+    operations = []
+    for description in descriptions:
+        for event in description.iterfind(f"{HISTORY}/{RDF_SEQ}/{RDF_LI}"):
+            agent = _property(event, _q(NS_EVENT, "softwareAgent")) or ""
+            parameters = _property(event, _q(NS_EVENT, "parameters"))
+            if agent.startswith("Retouch") and parameters:
+                operations.append(parameters)
+    if source_type is None and not operations:
+        return None
+    return Provenance(source_type, creator, tuple(operations))
+
+
+def _empty_packet() -> ET.Element:
+    root = ET.Element(_q(NS_X, "xmpmeta"))
+    ET.SubElement(root, _q(NS_RDF, "RDF"))
+    return root
+
+
+def _parse(xmp: bytes) -> tuple[ET.Element, dict[str, str]] | None:
+    """The x:xmpmeta element and the namespace prefixes the packet declared (uri -> prefix)."""
+    prefixes: dict[str, str] = {}
+    try:
+        events = ET.iterparse(io.BytesIO(bytes(xmp).strip(b"\0 \t\r\n")), events=("start-ns",))
+        for _, (prefix, uri) in events:  # type: ignore[misc]
+            if prefix and uri not in prefixes and prefix not in prefixes.values():
+                prefixes[uri] = prefix
+        root = events.root  # type: ignore[attr-defined]
+    except ET.ParseError:
+        return None
+    if root.tag == _q(NS_RDF, "RDF"):  # a bare rdf:RDF: wrap it
+        wrapper = _empty_packet()
+        wrapper[:] = [root]
+        root = wrapper
+    if root.tag not in (_q(NS_X, "xmpmeta"), _q(NS_X, "xapmeta")) or root.find(_q(NS_RDF, "RDF")) is None:
+        return None
+    return root, prefixes
+
+
+def _remove(description: ET.Element, name: str) -> None:
+    description.attrib.pop(name, None)
+    for child in description.findall(name):
+        description.remove(child)
+
+
+def _property(element: ET.Element, name: str) -> str | None:
+    """A simple property, written either as an attribute or as a child element."""
+    if name in element.attrib:
+        return element.attrib[name]
+    child = element.find(name)
+    return child.text.strip() if child is not None and child.text else None
+
+
+def _history_sequence(descriptions: list[ET.Element], target: ET.Element) -> ET.Element:
+    history = next((h for d in descriptions if (h := d.find(HISTORY)) is not None), None)
+    if history is None:
+        history = ET.SubElement(target, HISTORY)
+    sequence = history.find(RDF_SEQ)
+    if sequence is None:
+        history.text = None
+        sequence = ET.SubElement(history, RDF_SEQ)
+    return sequence
+
+
+def _serialize(root: ET.Element, declared: dict[str, str]) -> str:
+    """Write the tree with the packet's own prefixes; every namespace is declared on the root element."""
+    prefixes = dict(declared)
+
+    def prefix(uri: str) -> str:
+        if uri == NS_XML:
+            return "xml"
+        if uri not in prefixes:
+            base = _PREFERRED.get(uri, "ns")
+            candidate, n = base, 1
+            while candidate in prefixes.values():
+                n += 1
+                candidate = f"{base}{n}"
+            prefixes[uri] = candidate
+        return prefixes[uri]
+
+    def name(tag: str) -> str:
+        if tag.startswith("{"):
+            uri, local = tag[1:].split("}", 1)
+            return f"{prefix(uri)}:{local}"
+        return tag
+
+    def write(element: ET.Element, out: list[str], namespaces: str = "") -> None:
+        attributes = "".join(f" {name(k)}={quoteattr(v)}" for k, v in element.attrib.items())
+        tag = name(element.tag)
+        if len(element) == 0 and not element.text:
+            out.append(f"<{tag}{namespaces}{attributes}/>")
+        else:
+            out.append(f"<{tag}{namespaces}{attributes}>{escape(element.text or '')}")
+            for child in element:
+                write(child, out)
+                out.append(escape(child.tail or ""))
+            out.append(f"</{tag}>")
+
+    inner: list[str] = []
+    write(root, inner)  # first pass: learn every namespace used
+    used = {uri: p for uri, p in prefixes.items() if uri != NS_XML}
+    namespaces = "".join(f" xmlns:{p}={quoteattr(uri)}" for uri, p in used.items())
+    out: list[str] = []
+    write(root, out, namespaces)
+    return "".join(out)
