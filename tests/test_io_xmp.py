@@ -11,6 +11,7 @@ import pytest
 from imagegen import XMP_DC_PACKET, blocky_rgb, exif_fields
 
 import retouch
+from shared_data import EVAL
 from retouch.io import load_image, read_provenance, save_image
 from retouch.io.xmp import AI_EDITED, add_provenance
 from retouch.types import Metadata, Picture
@@ -19,7 +20,7 @@ SOFTWARE = f"Retouch {retouch.__version__}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 EVENT = "{http://ns.adobe.com/xap/1.0/sType/ResourceEvent#}"
-REAL_PHOTO = Path(__file__).resolve().parents[2] / "shared/eval/faces/gfpgan_inputs/whole_imgs/00.jpg"
+REAL_PHOTO = EVAL / "faces/gfpgan_inputs/whole_imgs/00.jpg"
 
 
 def _edited(xmp: bytes | None = XMP_DC_PACKET) -> Picture:

@@ -25,8 +25,9 @@ from retouch.cli import main
 from retouch.errors import ChecksumError, DownloadError, InvalidInput, LicenseNotAccepted, WeightsMissing
 from retouch.models import download, registry, weights
 from retouch.models.registry import ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
+from shared_data import MODELS
 
-SHARED_ANIME = Path("/work/shared/models/realesr-animevideov3.pth")
+SHARED_ANIME = MODELS / "realesr-animevideov3.pth"
 
 
 @dataclass
