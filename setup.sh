@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# One-command setup: creates .venv in the repository root and installs Retouch with everything it needs.
+# One-command setup: creates .venv in the repository root and installs Retouch with everything it needs,
+# including Debian's Chromium for the browser tests when run as root on a Debian-like system.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
+
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # An exact torch pin: a looser requirement would pull the multi-gigabyte CUDA build on a CPU machine.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+
+# The browser tests drive the system's Chromium (never a downloaded browser build).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing, so the browser tests will be skipped (apt-get install chromium)"
+  fi
+fi
 echo "Retouch is installed in .venv: try .venv/bin/retouch --help"

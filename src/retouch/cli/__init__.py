@@ -15,6 +15,7 @@ from retouch import __version__
 from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
 from retouch.cli.erase import erase_command
+from retouch.cli.serve import serve_command
 from retouch.cli.common import CliState, print_error
 from retouch.errors import RetouchError
 
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
 info_cli.register(app)
+app.command("serve")(serve_command)
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,110 @@
+"""`retouch serve`: the HTTP API and the web app, on this machine (localhost) by default."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Annotated
+
+import typer
+
+from retouch.cli.common import state
+from retouch.server.settings import ServerSettings
+
+DEFAULTS = ServerSettings()  # light: the settings module imports nothing heavy
+
+
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; the default serves this machine only.")
+    ] = DEFAULTS.host,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on (0: any free port).")] = DEFAULTS.port,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the web app in the browser once started.")] = False,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", envvar="RETOUCH_API_KEY", help="Require this key in the X-API-Key header of API calls."
+        ),
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin", help="Allow browser calls from this origin (repeatable; CORS is off by default)."
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", envvar="RETOUCH_MAX_UPLOAD_MB", min=0.001, help="Largest request body.")
+    ] = DEFAULTS.max_upload_bytes / (1024 * 1024),
+    max_megapixels: Annotated[
+        float, typer.Option("--max-megapixels", envvar="RETOUCH_MAX_MEGAPIXELS", min=0.001, help="Largest image.")
+    ] = DEFAULTS.max_megapixels,
+    queue_size: Annotated[
+        int, typer.Option("--queue-size", envvar="RETOUCH_QUEUE_SIZE", min=1, help="Jobs queued or running at once.")
+    ] = DEFAULTS.queue_size,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Jobs run in parallel.")] = DEFAULTS.workers,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Longest a job may run, in seconds.")
+    ] = DEFAULTS.job_timeout_s,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = DEFAULTS.device,
+) -> None:
+    """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from retouch.server import ServerSettings, create_app
+
+    settings = ServerSettings(
+        host=host,
+        port=port,
+        api_key=api_key or None,
+        cors_origins=tuple(cors_origin or ()),
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        max_megapixels=max_megapixels,
+        queue_size=queue_size,
+        workers=workers,
+        job_timeout_s=timeout,
+        device=device,
+    )
+    quiet = state(ctx).quiet
+    if not settings.is_loopback and settings.api_key is None:
+        typer.echo(
+            f"retouch: warning: serving on {host} without an API key: anyone who can reach it can use it "
+            "(set --api-key or RETOUCH_API_KEY)",
+            err=True,
+        )
+    listener = _bind(host, port)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{listener.getsockname()[1]}/"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), log_level="warning" if quiet else "info", timeout_graceful_shutdown=5)
+    )
+    if not quiet:
+        typer.echo(f"Retouch is running at {url} (press Ctrl+C to stop)")
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    server.run(sockets=[listener])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind before starting, so a busy port is one clear error line rather than a server log."""
+    from retouch.errors import InvalidInput
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot listen on {host}:{port} ({error.strerror or error}); pick another --port or --host"
+        ) from None
+    return listener
+
+
+def _open_when_started(server: object, url: str, limit_s: float = 30.0) -> None:
+    import webbrowser
+
+    deadline = time.monotonic() + limit_s
+    while not getattr(server, "started", False) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    webbrowser.open(url)

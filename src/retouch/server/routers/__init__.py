@@ -1,0 +1,1 @@
+"""The HTTP endpoints, one module per area: documents, jobs, tools, system information and the web app."""

@@ -1,0 +1,154 @@
+"""One endpoint per tool, made from its ``ToolSpec``: POST /api/<tool>.
+
+Annotations here are evaluated at definition time (no ``from __future__ import annotations``): FastAPI reads
+each tool's options model from the endpoint's signature.
+"""
+
+import asyncio
+import inspect
+from typing import Annotated, Any
+
+import pydantic
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from retouch.server import imaging
+from retouch.server.errors import ApiError
+from retouch.server.maskinput import build_mask
+from retouch.server.routers.documents import ERRORS
+from retouch.server.schemas import JobInfo, StrokeMask
+from retouch.server.services import Services, get_services
+from retouch.server.store import Document
+from retouch.server.tools import ToolSpec
+from retouch.types import ProgressCallback
+
+MASK_PARAMETERS = ("mask", "strokes", "boxes")
+
+
+def tool_router(spec: ToolSpec) -> APIRouter:
+    router = APIRouter(tags=["tools"], responses=ERRORS)
+    Options = spec.options
+
+    async def run_tool(
+        options: Annotated[Options, Form()],  # type: ignore[valid-type]
+        services: Annotated[Services, Depends(get_services)],
+        document: Annotated[
+            str | None, Form(description="Edit this document (an id from POST /api/documents).")
+        ] = None,
+        image: Annotated[
+            UploadFile | None, File(description="Or edit this image file and get the result back.")
+        ] = None,
+        mask: Annotated[UploadFile | None, File(description="Mask image, any size: white/opaque = change.")] = None,
+        strokes: Annotated[str | None, Form(description="Brush strokes as JSON (see the StrokeMask schema).")] = None,
+        boxes: Annotated[str | None, Form(description="Rectangles in image pixels: 'x,y,w,h;x,y,w,h'.")] = None,
+        wait: Annotated[bool, Form(description="With a document: answer when the job is done.")] = False,
+        quality: Annotated[int | None, Form(ge=1, le=100, description="With an image: JPEG/WebP quality.")] = None,
+    ) -> Response:
+        if (document is None) == (image is None):
+            raise ApiError(422, "invalid_request", "send exactly one of 'document' (an id) or 'image' (a file)")
+        stroke_mask = _parse_strokes(strokes)
+        if spec.uses_mask and mask is None and stroke_mask is None and not boxes:
+            raise ApiError(422, "invalid_request", "send a mask: 'mask' (an image), 'strokes' or 'boxes'")
+        mask_file = await mask.read() if mask is not None else None
+        masks = {"mask_file": mask_file, "strokes": stroke_mask, "boxes": boxes} if spec.uses_mask else None
+
+        if document is not None:
+            doc = services.store.get(document)
+            job = services.jobs.submit(
+                spec.name, lambda progress: _edit_document(services, spec, doc, options, masks, progress)
+            )
+            if not wait:
+                return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+            await _wait(services, job)
+            return JSONResponse(job.info())
+
+        assert image is not None
+        data = await image.read()
+        filename = image.filename or "image"
+        job = services.jobs.submit(
+            spec.name, lambda progress: _edit_file(services, spec, data, filename, options, masks, quality, progress)
+        )
+        await _wait(services, job)
+        content, fmt = job.take_result()
+        name = imaging.download_name(filename, fmt, spec.name)
+        return Response(
+            content, media_type=imaging.media_type(fmt), headers={"Content-Disposition": imaging.attachment(name)}
+        )
+
+    run_tool.__doc__ = (
+        f"{spec.summary}\n\nWith `document`, the edit is a job on that document (202 and the job; poll "
+        "GET /api/jobs/{id}, or send wait=true). With `image`, the answer is the edited file, in its format."
+    )
+    if not spec.uses_mask:  # the endpoint takes no mask fields
+        signature = inspect.signature(run_tool)
+        kept = [p for p in signature.parameters.values() if p.name not in MASK_PARAMETERS]
+        run_tool.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+
+    router.add_api_route(
+        f"/api/{spec.name}",
+        run_tool,
+        methods=["POST"],
+        summary=f"{spec.title}: run the '{spec.name}' tool",
+        operation_id=f"run_{spec.name}",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {"image/*": {}},
+                "description": "With an image: the edited file. With a document and wait=true: the finished job.",
+            },
+            202: {"model": JobInfo, "description": "The job, queued (with a document)."},
+        },
+    )
+    return router
+
+
+def _parse_strokes(strokes: str | None) -> StrokeMask | None:
+    if not strokes:
+        return None
+    try:
+        return StrokeMask.model_validate_json(strokes)
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ApiError(422, "invalid_request", f"strokes{'.' + where if where else ''}: {first['msg']}") from None
+
+
+async def _wait(services: Services, job: Any) -> None:
+    try:
+        await services.jobs.wait(job)
+    except asyncio.CancelledError:  # the client went away: nobody will collect the result
+        job.abandon()
+        raise
+
+
+def _edit_document(
+    services: Services,
+    spec: ToolSpec,
+    doc: Document,
+    options: Any,
+    masks: dict[str, Any] | None,
+    progress: ProgressCallback,
+) -> dict[str, Any]:
+    picture, revision = services.store.picture(doc)
+    mask = build_mask(picture.size, **masks) if masks is not None else None
+    result = spec.run(picture, mask, options, services.settings.device, progress)
+    progress("saving", 0, 1)
+    changed = services.store.commit(doc, result, spec.name, revision)
+    return {"document": doc.info(), "changed": changed.to_dict()}
+
+
+def _edit_file(
+    services: Services,
+    spec: ToolSpec,
+    data: bytes,
+    filename: str,
+    options: Any,
+    masks: dict[str, Any] | None,
+    quality: int | None,
+    progress: ProgressCallback,
+) -> tuple[bytes, str]:
+    picture = imaging.decode(data, services.settings.max_pixels, filename)
+    mask = build_mask(picture.size, **masks) if masks is not None else None
+    result = spec.run(picture, mask, options, services.settings.device, progress)
+    progress("encoding", 0, 1)
+    return imaging.encode(result, quality)

@@ -1,0 +1,121 @@
+"""Pydantic models of what the HTTP API takes and answers; they are also its OpenAPI documentation."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+MAX_STROKES = 2000
+MAX_STROKE_POINTS = 200_000
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. 'document_not_found', 'queue_full'.")
+    message: str = Field(description="What went wrong and, where possible, how to fix it.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every failed request."""
+
+    error: ErrorDetail
+
+
+class RegionModel(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class DocumentInfo(BaseModel):
+    id: str = Field(description="Random token naming the document in later requests.")
+    filename: str
+    format: str | None = Field(description="The uploaded file's format; downloads are encoded in it.")
+    width: int
+    height: int
+    channels: int = Field(description="1 (greyscale) or 3 (RGB).")
+    bit_depth: int
+    has_alpha: bool
+    has_icc_profile: bool
+    has_exif: bool
+    version: int = Field(description="How many edits are applied (0: as uploaded).")
+    history: int = Field(description="How many edits the history holds (undone ones included).")
+    can_undo: bool
+    can_redo: bool
+    operations: list[str] = Field(description="Operations applied so far, as recorded in the provenance XMP.")
+
+
+class DocumentChange(BaseModel):
+    document: DocumentInfo
+    changed: RegionModel = Field(description="The rectangle whose pixels changed; fetch it from /preview.")
+
+
+class JobProgress(BaseModel):
+    stage: str
+    done: int
+    total: int
+
+
+class JobInfo(BaseModel):
+    id: str
+    tool: str
+    state: Literal["queued", "running", "done", "failed"]
+    progress: JobProgress
+    created: float = Field(description="Unix time.")
+    started: float | None
+    finished: float | None
+    result: DocumentChange | None = Field(description="When done on a document: its new state.")
+    error: ErrorDetail | None = Field(description="When failed: why.")
+
+
+class Stroke(BaseModel):
+    points: list[tuple[float, float]] = Field(min_length=1, description="The brush path, as (x, y) pairs.")
+    radius: float = Field(gt=0, le=100_000, description="Brush radius, in the same units as the points.")
+    mode: Literal["paint", "erase"] = Field("paint", description="paint adds to the mask, erase removes from it.")
+
+
+class StrokeMask(BaseModel):
+    """Brush strokes drawn over a canvas of width x height (display size or image size): the server scales
+    them to the full image."""
+
+    width: int = Field(gt=0, le=1_000_000)
+    height: int = Field(gt=0, le=1_000_000)
+    strokes: list[Stroke] = Field(min_length=1, max_length=MAX_STROKES)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> StrokeMask:
+        if sum(len(s.points) for s in self.strokes) > MAX_STROKE_POINTS:
+            raise ValueError(f"at most {MAX_STROKE_POINTS} stroke points in all")
+        return self
+
+
+class EngineInfo(BaseModel):
+    name: str
+    available: bool = Field(description="Whether its weights are installed ('auto' and 'patch' always are).")
+
+
+class ToolInfo(BaseModel):
+    name: str
+    title: str
+    summary: str
+    endpoint: str
+    uses_mask: bool
+    options: dict[str, Any] = Field(description="JSON schema of the tool's options (form fields).")
+    engines: list[EngineInfo] = Field(default_factory=list)
+
+
+class Limits(BaseModel):
+    max_upload_bytes: int
+    max_megapixels: float
+    queue_size: int
+    job_timeout_s: float
+    max_history: int
+
+
+class ServerInfo(BaseModel):
+    name: Literal["retouch"] = "retouch"
+    version: str
+    api_key_required: bool
+    limits: Limits
+    tools: list[ToolInfo]

@@ -1,0 +1,33 @@
+"""The tools the server offers: each is a row here and one module beside it; ``routers.tools`` turns every row
+into one endpoint, and the web app gives each one panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel
+
+from retouch.server.schemas import EngineInfo
+from retouch.types import Picture, ProgressCallback
+
+# (picture, mask or None, validated options, device, progress) -> the edited picture
+ToolRun = Callable[[Picture, np.ndarray | None, BaseModel, str, ProgressCallback], Picture]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str  # the endpoint is POST /api/<name>; also the job's label
+    title: str  # the panel's title in the web app
+    summary: str
+    options: type[BaseModel]  # form fields of the endpoint, validated (422 on bad values)
+    run: ToolRun
+    uses_mask: bool = True
+    engines: Callable[[], list[EngineInfo]] = field(default=list)
+
+
+def all_tools() -> list[ToolSpec]:
+    from retouch.server.tools import erase
+
+    return [erase.SPEC]
