@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from retouch.server.errors import ApiError
-from retouch.server.store import DocumentStore, Region
-from retouch.types import Metadata, Picture
+from retouch.server.store import DocumentStore
+from retouch.types import Metadata, Picture, Rect
 
 
 def picture(height: int = 40, width: int = 50, value: int = 100, alpha: bool = False) -> Picture:
@@ -30,7 +30,7 @@ def test_a_step_stores_only_the_changed_rectangle(store) -> None:
     edited = original.pixels.copy()
     edited[10:14, 20:25] = 0
     region = store.commit(doc, original.replace(pixels=edited).with_operation("paint"), "paint", revision=0)
-    assert region == Region(20, 10, 5, 4)
+    assert region == Rect(20, 10, 5, 4)
     with np.load(doc.steps[0].path) as step:
         assert step["before_pixels"].shape == (4, 5, 3)
     current, revision = store.picture(doc)
@@ -45,9 +45,9 @@ def test_a_change_of_size_and_layout_is_undoable(store) -> None:
     original = picture()
     doc = store.create(original, "a.png")
     bigger = picture(80, 100, value=7, alpha=True)
-    assert store.commit(doc, bigger, "upscale", revision=0) == Region(0, 0, 100, 80)
+    assert store.commit(doc, bigger, "upscale", revision=0) == Rect(0, 0, 100, 80)
     assert (doc.width, doc.height, doc.has_alpha) == (100, 80, True)
-    assert store.undo(doc) == Region(0, 0, 50, 40)
+    assert store.undo(doc) == Rect(0, 0, 50, 40)
     restored = store.picture(doc)[0]
     assert restored.alpha is None and not doc.has_alpha
     np.testing.assert_array_equal(restored.pixels, original.pixels)

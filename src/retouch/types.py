@@ -32,6 +32,24 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 
 @dataclass(frozen=True)
+class Rect:
+    """A rectangle of an image in pixels: top-left x, y and width, height."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        """Index an HxW[xC] array with this to get the rectangle's pixels."""
+        return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Metadata:
     """What travels with the pixels from the input file to the output file."""
 

@@ -23,24 +23,7 @@ import numpy as np
 
 from retouch.server.errors import ApiError
 from retouch.server.ids import is_valid_id, new_id
-from retouch.types import Metadata, Picture
-
-
-@dataclass(frozen=True)
-class Region:
-    """A rectangle of the image in pixels: top-left x, y and its width, height."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
-
-    def to_dict(self) -> dict[str, int]:
-        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
+from retouch.types import Metadata, Picture, Rect
 
 
 @dataclass(frozen=True)
@@ -48,7 +31,7 @@ class Step:
     """One edit: the rectangle it changed (None: the whole state, whose size or layout changed)."""
 
     label: str
-    region: Region | None
+    region: Rect | None
     path: Path
     before: Metadata
     after: Metadata
@@ -174,7 +157,7 @@ class DocumentStore:
             alpha = np.load(doc.alpha_path) if doc.has_alpha else None
             return Picture(pixels, alpha, doc.metadata), doc.revision
 
-    def region(self, doc: Document, region: Region) -> tuple[np.ndarray, np.ndarray | None]:
+    def region(self, doc: Document, region: Rect) -> tuple[np.ndarray, np.ndarray | None]:
         """A copy of one rectangle of the current pixels (and alpha), read without loading the whole image."""
         with doc.lock:
             _require_alive(doc)
@@ -184,7 +167,7 @@ class DocumentStore:
 
     # --- history --------------------------------------------------------------------------------------------------
 
-    def commit(self, doc: Document, picture: Picture, label: str, revision: int) -> Region:
+    def commit(self, doc: Document, picture: Picture, label: str, revision: int) -> Rect:
         """Make ``picture`` the new current state, as one undoable step; returns the rectangle that changed.
 
         ``revision`` is the one the picture was computed from: if the document changed since (an undo while the
@@ -226,9 +209,9 @@ class DocumentStore:
                 doc.position -= 1
             doc.metadata = picture.metadata
             doc.revision += 1
-            return step.region or Region(0, 0, doc.width, doc.height)
+            return step.region or Rect(0, 0, doc.width, doc.height)
 
-    def undo(self, doc: Document) -> Region:
+    def undo(self, doc: Document) -> Rect:
         with doc.lock:
             _require_alive(doc)
             if doc.position == 0:
@@ -240,7 +223,7 @@ class DocumentStore:
             doc.revision += 1
             return region
 
-    def redo(self, doc: Document) -> Region:
+    def redo(self, doc: Document) -> Rect:
         with doc.lock:
             _require_alive(doc)
             if doc.position == len(doc.steps):
@@ -315,20 +298,20 @@ def _slice(array: np.ndarray | None, sl: tuple[slice, slice]) -> np.ndarray | No
 
 def _changed_region(
     old: np.ndarray, new: np.ndarray, old_alpha: np.ndarray | None, new_alpha: np.ndarray | None
-) -> Region:
+) -> Rect:
     """The bounding rectangle of the pixels that differ (empty, at 0,0, when none does)."""
     diff = np.any(old != new, axis=2)
     if old_alpha is not None and new_alpha is not None:
         diff |= old_alpha != new_alpha
     rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
-        return Region(0, 0, 0, 0)
+        return Rect(0, 0, 0, 0)
     cols = np.flatnonzero(diff.any(axis=0))
-    return Region(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    return Rect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
 def _write_region(
-    pixels: np.ndarray, alpha: np.ndarray | None, region: Region, new: np.ndarray, new_alpha: np.ndarray | None
+    pixels: np.ndarray, alpha: np.ndarray | None, region: Rect, new: np.ndarray, new_alpha: np.ndarray | None
 ) -> None:
     pixels[region.slices] = new
     if alpha is not None and new_alpha is not None:
@@ -338,14 +321,14 @@ def _write_region(
             mapped.flush()
 
 
-def _apply(doc: Document, step: Step, side: str) -> Region:
+def _apply(doc: Document, step: Step, side: str) -> Rect:
     """Write one side ("before" or "after") of a step into the current state; returns what changed."""
     with np.load(step.path) as data:
         pixels = data[f"{side}_pixels"]
         alpha = data.get(f"{side}_alpha")
         if step.region is None:
             _save_state(doc, pixels, alpha)
-            return Region(0, 0, doc.width, doc.height)
+            return Rect(0, 0, doc.width, doc.height)
         current = np.load(doc.pixels_path, mmap_mode="r+")
         current_alpha = np.load(doc.alpha_path, mmap_mode="r+") if doc.has_alpha else None
         _write_region(current, current_alpha, step.region, pixels, alpha)

@@ -10,7 +10,8 @@ from retouch.server import imaging
 from retouch.server.errors import ApiError
 from retouch.server.schemas import DocumentChange, DocumentInfo, ErrorBody
 from retouch.server.services import Services, get_services
-from retouch.server.store import Document, Region
+from retouch.server.store import Document
+from retouch.types import Rect
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 429, 500, 503)
@@ -111,7 +112,7 @@ async def redo(services: ServicesDep, doc_id: str) -> dict[str, Any]:
     return {"document": doc.info(), "changed": changed.to_dict()}
 
 
-def _region(doc: Document, x: int, y: int, width: int | None, height: int | None) -> Region:
+def _region(doc: Document, x: int, y: int, width: int | None, height: int | None) -> Rect:
     width = doc.width - x if width is None else width
     height = doc.height - y if height is None else height
     if width <= 0 or height <= 0 or x + width > doc.width or y + height > doc.height:
@@ -120,4 +121,4 @@ def _region(doc: Document, x: int, y: int, width: int | None, height: int | None
             "invalid_region",
             f"the rectangle {x},{y} {width}x{height} is not inside the {doc.width}x{doc.height} image",
         )
-    return Region(x, y, width, height)
+    return Rect(x, y, width, height)

@@ -12,8 +12,8 @@ from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.composite import blend_inside, write_where
 from retouch.tools.erase.engines import load_engine
-from retouch.tools.erase.hd import Box, fill_boxes
-from retouch.types import Picture, ProgressCallback, no_progress
+from retouch.tools.erase.hd import fill_boxes
+from retouch.types import Picture, ProgressCallback, Rect, no_progress
 
 
 def default_grow(width: int, height: int) -> int:
@@ -50,7 +50,7 @@ def erase(
     alpha = None if picture.alpha is None else picture.alpha.copy()
     scale = np.float32(picture.max_value)
 
-    def read_crop(box: Box) -> np.ndarray:
+    def read_crop(box: Rect) -> np.ndarray:
         crop = picture.pixels[box.slices].astype(np.float32) / scale
         return np.repeat(crop, 3, axis=2) if picture.is_grey else crop
 

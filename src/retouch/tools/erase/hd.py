@@ -14,15 +14,13 @@ Every strategy yields fills for boxes of the full image; the caller composites t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-
 import numpy as np
 
 from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.resize import fit_within, resize, resize_mask
 from retouch.tools.erase.engines import InpaintEngine
-from retouch.types import ProgressCallback, no_progress
+from retouch.types import ProgressCallback, Rect, no_progress
 
 STRATEGIES = ("auto", "whole", "resize", "crop")
 CROP_TRIGGER = 800  # longest side above which "auto" works crop by crop
@@ -31,22 +29,8 @@ CONTEXT_RATIO = 1.0  # context margin around a hole, as a fraction of the hole's
 MIN_CONTEXT = 48  # pixels of context even around a tiny hole
 
 
-@dataclass(frozen=True)
-class Box:
-    """A rectangle of the full image: x, y (top-left) and width, height."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
-
-
 # Reads the float32 RGB pixels of one box of the full image.
-CropReader = Callable[[Box], np.ndarray]
+CropReader = Callable[[Rect], np.ndarray]
 
 
 def choose_strategy(strategy: str, engine: InpaintEngine, width: int, height: int) -> str:
@@ -63,11 +47,11 @@ def context_margin(hole: np.ndarray) -> int:
     return max(MIN_CONTEXT, round(CONTEXT_RATIO * largest))
 
 
-def plan_boxes(hole: np.ndarray, strategy: str) -> list[Box]:
+def plan_boxes(hole: np.ndarray, strategy: str) -> list[Rect]:
     height, width = hole.shape
     if strategy != "crop":
-        return [Box(0, 0, width, height)]
-    return [Box(*box) for box in masks.region_boxes_merged(hole, context_margin(hole))]
+        return [Rect(0, 0, width, height)]
+    return [Rect(*box) for box in masks.region_boxes_merged(hole, context_margin(hole))]
 
 
 def run_engine(engine: InpaintEngine, image: np.ndarray, hole: np.ndarray, longest: int | None) -> np.ndarray:
@@ -87,7 +71,7 @@ def fill_boxes(
     engine: InpaintEngine,
     strategy: str = "auto",
     progress: ProgressCallback = no_progress,
-) -> Iterator[tuple[Box, np.ndarray]]:
+) -> Iterator[tuple[Rect, np.ndarray]]:
     """Yield (box, fill) pairs covering every hole pixel; ``fill`` is float32 RGB at the box's full size.
 
     ``read_crop(box)`` returns the float32 RGB pixels of a box, so a 12-megapixel photo is never converted to
