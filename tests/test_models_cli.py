@@ -63,7 +63,8 @@ def test_unknown_model_and_missing_weights_are_one_line_errors(capsys: pytest.Ca
     code, _, err = run_cli(capsys, "models", "path", "migan")
     assert code == 2 and err.count("\n") == 1 and err.rstrip().endswith("run: retouch models pull migan")
     code, out, _ = run_cli(capsys, "models", "verify")
-    assert code == 0 and out.strip() == "no model is installed"
+    lines = out.strip().splitlines()  # only models shipped by installed packages, if any, all intact
+    assert code == 0 and (lines == ["no model is installed"] or all(line.startswith("ok ") for line in lines))
     code, _, err = run_cli(capsys, "models", "verify", "migan")
     assert code == 2 and "migan/migan_pipeline_v2.onnx (missing)" in err
 

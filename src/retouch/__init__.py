@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 # Public name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {
     "erase": "retouch.tools.erase",
+    "restore": "retouch.tools.restore",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "list_models": "retouch.models.registry",
@@ -55,6 +56,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from retouch.tools.erase import erase
+    from retouch.tools.restore import restore
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models
 

@@ -15,6 +15,7 @@ from retouch import __version__
 from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
 from retouch.cli.erase import erase_command
+from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
 from retouch.cli.common import CliState, print_error
 from retouch.errors import RetouchError
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
 info_cli.register(app)
+app.command("restore")(restore_command)
 app.command("serve")(serve_command)
 
 

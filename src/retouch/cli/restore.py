@@ -1,0 +1,104 @@
+"""`retouch restore`: restore faces and old photos (scratches, dust, noise, colour cast, size)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retouch.cli.common import output_path, progress_bar, report, state
+
+FACES_HELP = (
+    "Restore faces (needs the face model: retouch models pull gfpgan-v1.4). Default: restore them when the model "
+    "is installed, else warn and restore the rest. --faces makes a missing model an error; --no-faces skips faces."
+)
+
+
+def restore_command(
+    ctx: typer.Context,
+    image: Annotated[Path, typer.Argument(help="The photo to restore.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format.")
+    ] = None,
+    faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help=FACES_HELP, show_default=False)] = None,
+    strength: Annotated[
+        str,
+        typer.Option(
+            "--strength",
+            "-s",
+            help="How much of each restored face to use, 0..1; 'a,b,...' gives one per face, "
+            "faces counted left to right.",
+        ),
+    ] = "1",
+    scratches: Annotated[bool, typer.Option("--scratches", help="Find scratches and dust and erase them.")] = False,
+    sensitivity: Annotated[
+        float, typer.Option("--sensitivity", min=0, max=1, help="Scratch and dust sensitivity, 0..1.")
+    ] = 0.5,
+    denoise: Annotated[float, typer.Option("--denoise", min=0, max=1, help="Noise removal, 0 (off)..1.")] = 0.3,
+    colour: Annotated[
+        float, typer.Option("--colour", "--color", min=0, max=1, help="Colour-cast correction, 0 (off)..1.")
+    ] = 0.5,
+    upscale: Annotated[int, typer.Option("--upscale", min=1, max=4, help="Enlarge the photo 1, 2, 3 or 4 times.")] = 1,
+    detector: Annotated[str, typer.Option("--detector", help="Face detector: auto, retinaface or yunet.")] = "auto",
+    face_model: Annotated[str, typer.Option("--face-model", help="Face restoration model.")] = "gfpgan-v1.4",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    quality: Annotated[int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
+    no_provenance: Annotated[
+        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
+    ] = False,
+) -> None:
+    """Restore an old or damaged photo: faces, scratches and dust, noise, colour cast, and optionally its size."""
+    from retouch.io import load_image, save_image
+    from retouch.tools.restore import WARNING_PREFIX, restore
+
+    strengths = parse_strengths(strength)
+    picture = load_image(image)
+    target = output_path(image, output, "restored")
+    warnings: list[str] = []
+    with progress_bar(ctx) as bars:
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage.startswith(WARNING_PREFIX):
+                warnings.append(stage.removeprefix(WARNING_PREFIX))
+                if not state(ctx).quiet and not state(ctx).json:
+                    sys.stderr.write(f"retouch: {stage}\n")
+                return
+            bars(stage, done, total)
+
+        result = restore(
+            picture,
+            faces=faces,
+            strength=strengths,
+            scratches=scratches,
+            scratch_sensitivity=sensitivity,
+            denoise=denoise,
+            colour=colour,
+            upscale=upscale,
+            face_model=face_model,
+            detector=detector,
+            device=device,
+            progress=progress,
+        )
+    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
+    report(
+        ctx,
+        f"wrote {written}",
+        {"output": str(written), "operations": list(result.metadata.operations), "warnings": warnings},
+    )
+
+
+def parse_strengths(text: str) -> float | list[float]:
+    """'0.8' -> 0.8; '1,0.5' -> [1.0, 0.5]; anything else is an InvalidInput."""
+    from retouch.errors import InvalidInput
+
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        raise InvalidInput(
+            f"--strength takes a number in 0..1 or a comma-separated list of them, got {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else values

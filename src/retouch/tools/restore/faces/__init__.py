@@ -1,0 +1,1 @@
+"""Faces: detection with landmarks, alignment to the FFHQ template, the restoration network, the paste back."""

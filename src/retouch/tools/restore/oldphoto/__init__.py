@@ -1,0 +1,1 @@
+"""Old-photo repairs: scratches and dust (as a mask for the erase engine), noise, colour cast."""

@@ -1,0 +1,127 @@
+// The Restore tool: one click restores the whole photo (POST /api/restore): scratches and dust, noise, faded
+// colour, faces, and optionally its size. No painting. After a run the panel shows what was done, including
+// warnings such as a face model that is not installed (with the command that installs it).
+
+const FACE_MODEL = "gfpgan-v1.4";
+
+const PANEL = `
+  <h2>Restore</h2>
+  <p>Bring back an old or damaged photo and the faces in it.</p>
+  <label class="field">
+    <span class="field-label">Faces</span>
+    <select data-faces aria-label="Faces">
+      <option value="auto">Auto: when the face model is installed</option>
+      <option value="on">Always (the face model is required)</option>
+      <option value="off">Leave faces alone</option>
+    </select>
+  </label>
+  <p data-face-model hidden></p>
+  <label class="field">
+    <span class="field-label">Face strength <output data-strength-value>100%</output></span>
+    <input type="range" data-strength min="0" max="100" value="100" aria-label="Face strength">
+  </label>
+  <label class="field">
+    <span class="field-label">Denoise <output data-denoise-value>30%</output></span>
+    <input type="range" data-denoise min="0" max="100" value="30" aria-label="Denoise">
+  </label>
+  <label class="field">
+    <span class="field-label">Colour correction <output data-colour-value>50%</output></span>
+    <input type="range" data-colour min="0" max="100" value="50" aria-label="Colour correction">
+  </label>
+  <label class="check"><input type="checkbox" data-scratches> Remove scratches and dust</label>
+  <label class="field">
+    <span class="field-label">Enlarge</span>
+    <select data-upscale aria-label="Enlarge">
+      <option value="1">Keep the size</option>
+      <option value="2">2×</option>
+      <option value="3">3×</option>
+      <option value="4">4×</option>
+    </select>
+  </label>
+  <div class="row">
+    <button type="button" class="btn primary" data-run disabled title="Restore the photo (Enter)">Restore</button>
+  </div>
+  <p data-note role="status" hidden></p>`;
+
+// "restore (a; b; c)" -> ["a", "b", "c"]
+function restoreSteps(operations) {
+  const last = [...(operations || [])].reverse().find((op) => op.startsWith("restore ("));
+  return last ? last.slice("restore (".length, -1).split("; ") : [];
+}
+
+export function createRestore(app) {
+  const panel = document.createElement("section");
+  panel.className = "panel";
+  panel.innerHTML = PANEL;
+  const $ = (selector) => panel.querySelector(selector);
+  const faces = $("[data-faces]");
+  const faceModel = $("[data-face-model]");
+  const scratches = $("[data-scratches]");
+  const upscale = $("[data-upscale]");
+  const runButton = $("[data-run]");
+  const note = $("[data-note]");
+  const sliders = ["strength", "denoise", "colour"].map((name) => {
+    const input = $(`[data-${name}]`);
+    const output = $(`[data-${name}-value]`);
+    input.addEventListener("input", () => (output.textContent = `${input.value}%`));
+    return { name, input };
+  });
+
+  const sync = () => {
+    runButton.disabled = !app.doc || app.busy;
+  };
+
+  const showNote = (lines) => {
+    note.textContent = lines.join(". ");
+    note.hidden = lines.length === 0;
+  };
+
+  const run = async () => {
+    if (app.busy || !app.doc) return;
+    const fields = { faces: faces.value, scratches: String(scratches.checked), upscale: upscale.value };
+    for (const { name, input } of sliders) fields[name] = String(Number(input.value) / 100);
+    showNote([]);
+    const ok = await app.runTool("restore", fields, "Restoring");
+    if (ok) showNote(restoreSteps(app.doc.operations).map((step) => step.charAt(0).toUpperCase() + step.slice(1)));
+    sync();
+  };
+
+  runButton.addEventListener("click", run);
+
+  return {
+    name: "restore",
+    title: "Restore",
+    icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3l1.8 4.2L18 9l-4.2 1.8L12 15l-1.8-4.2L6 9l4.2-1.8z"/><path d="M5 17l.9 2.1L8 20l-2.1.9L5 23l-.9-2.1L2 20l2.1-.9zM19 14l.7 1.5 1.5.7-1.5.7-.7 1.5-.7-1.5-1.5-.7 1.5-.7z"/></svg>',
+    panel,
+
+    configure(info) {
+      const engines = info && info.engines ? info.engines : [];
+      const model = engines.find((engine) => engine.name === FACE_MODEL);
+      const missing = model && !model.available;
+      faceModel.hidden = !missing;
+      faceModel.textContent = missing
+        ? `The face model is not installed: faces are left as they are. To restore them, run: retouch models pull ${FACE_MODEL}`
+        : "";
+    },
+
+    cursorRadius: () => 0,
+    pointerDown: () => false,
+    pointerMove() {},
+    pointerUp() {},
+    undoLocal: () => false,
+    redoLocal: () => false,
+
+    reset() {
+      showNote([]);
+      sync();
+    },
+
+    busyChanged: sync,
+
+    keydown(event) {
+      if (event.key !== "Enter") return false;
+      run();
+      return true;
+    },
+  };
+}
