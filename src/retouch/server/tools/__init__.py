@@ -28,6 +28,6 @@ class ToolSpec:
 
 
 def all_tools() -> list[ToolSpec]:
-    from retouch.server.tools import erase
+    from retouch.server.tools import cutout, erase, restore, upscale
 
-    return [erase.SPEC]
+    return [erase.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC]

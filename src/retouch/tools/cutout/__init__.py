@@ -1,0 +1,154 @@
+"""Cutout: remove the background. A segmentation network finds the subject at its own low resolution; the matte
+is then solved at full resolution on the photo itself (``matting``), the edge colours are freed of the old
+background (``foreground``), and the result is an RGBA picture, the matte alone, or the subject on a colour.
+
+validate > segment (``segment``, ``networks``) > refine (``matting``) > foreground colours > compose / crop.
+Pixels the network and the matting call fully opaque keep their exact values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from retouch.errors import InvalidInput
+from retouch.types import Picture, ProgressCallback, no_progress
+
+__all__ = ["Extraction", "cutout", "extract", "replace_background", "subject_box"]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What a cutout found: the matte and the foreground colours (float32, full size) and the network used."""
+
+    alpha: np.ndarray  # HxW in [0, 1]
+    foreground: np.ndarray  # HxWx3 RGB in [0, 1]
+    coarse: np.ndarray  # the network's own map at full size (bilinear), HxW
+    model: str
+
+
+def extract(
+    picture: Picture,
+    *,
+    model: str | None = None,
+    refine: bool = True,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> Extraction:
+    """Segment, refine and estimate the foreground colours of ``picture`` (see ``cutout``)."""
+    from retouch.tools.cutout.foreground import estimate_foreground
+    from retouch.tools.cutout.matting import refine_alpha
+    from retouch.tools.cutout.networks import load_segmenter
+    from retouch.tools.cutout.segment import to_full
+
+    segmenter = load_segmenter(model, device)
+    rgb = picture.rgb_float()
+    progress("segment", 0, 1)
+    coarse = to_full(segmenter(rgb), picture.size)
+    progress("segment", 1, 1)
+    alpha = coarse
+    if refine:
+        progress("matting", 0, 1)
+        alpha = refine_alpha(rgb, coarse)
+        progress("matting", 1, 1)
+    existing = picture.alpha_float()
+    if existing is not None:  # what was already transparent stays so
+        alpha = alpha * existing
+    progress("edge colours", 0, 1)
+    scale = max(picture.width, picture.height) / 1024
+    foreground = estimate_foreground(rgb, alpha, scale=max(scale, 0.5))
+    progress("edge colours", 1, 1)
+    return Extraction(alpha=alpha.astype(np.float32), foreground=foreground, coarse=coarse, model=segmenter.name)
+
+
+def cutout(
+    picture: Picture,
+    *,
+    model: str | None = None,
+    mask_only: bool = False,
+    crop: int | None = None,
+    background: str | None = None,
+    refine: bool = True,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> Picture:
+    """Remove the background of ``picture``.
+
+    model: a cutout model of the registry; None or "auto" is the best installed permissive one (WeightsMissing,
+    naming the pull commands, when none is). mask_only: return the matte alone, as a greyscale picture (white =
+    subject). crop: cut the result to the subject's bounding box plus this margin in pixels. background: a colour
+    (name, #rrggbb, #rrggbbaa, r,g,b) to put behind the subject instead of transparency. refine: False keeps the
+    network's own map, resized (no matting). Returns a new picture in the input's bit depth, with an alpha channel
+    unless ``mask_only`` or an opaque ``background`` was asked for; "cutout" is recorded for the provenance XMP.
+    """
+    from retouch.tools.cutout.colours import parse_colour
+
+    if crop is not None and (isinstance(crop, bool) or crop < 0):
+        raise InvalidInput(f"crop margin must be a whole number of pixels >= 0, got {crop!r}")
+    fill = parse_colour(background) if background is not None else None
+    found = extract(picture, model=model, refine=refine, device=device, progress=progress)
+    alpha = found.alpha
+    if mask_only:
+        import dataclasses
+
+        grey = dataclasses.replace(picture.metadata, icc_profile=None)  # an RGB profile does not fit a grey matte
+        result = picture.replace(pixels=picture.quantize(alpha)[:, :, None], alpha=None, metadata=grey)
+    elif fill is None:
+        result = _with_alpha(picture, found)
+    else:
+        result = _flatten(picture, found, fill)
+    if crop is not None:
+        result = _crop(result, subject_box(alpha, crop))
+    what = "cutout mask" if mask_only else "cutout"
+    return result.with_operation(f"{what} (model={found.model})")
+
+
+def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """(x, y, width, height) around every pixel more than 1/255 opaque, grown by ``margin`` within the image.
+
+    An empty matte gives the whole image (there is nothing to crop to).
+    """
+    visible = alpha > 1.0 / 255.0
+    rows = np.flatnonzero(visible.any(axis=1))
+    if rows.size == 0:
+        return 0, 0, alpha.shape[1], alpha.shape[0]
+    cols = np.flatnonzero(visible.any(axis=0))
+    h, w = alpha.shape
+    x0, y0 = max(int(cols[0]) - margin, 0), max(int(rows[0]) - margin, 0)
+    x1, y1 = min(int(cols[-1]) + 1 + margin, w), min(int(rows[-1]) + 1 + margin, h)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _with_alpha(picture: Picture, found: Extraction) -> Picture:
+    """The foreground colours where the subject is not fully opaque, the original samples where it is."""
+    colours = picture.with_float(found.foreground, alpha=found.alpha)
+    opaque = found.alpha >= 1.0
+    pixels = np.where(opaque[:, :, None], picture.pixels, colours.pixels)
+    return colours.replace(pixels=pixels)
+
+
+def _flatten(picture: Picture, found: Extraction, fill: tuple[float, float, float, float]) -> Picture:
+    colour = np.asarray(fill[:3], dtype=np.float32)
+    a = found.alpha[:, :, None]
+    cover = np.float32(fill[3])
+    out_alpha = found.alpha + cover * (1.0 - found.alpha)
+    premultiplied = found.foreground * a + colour * cover * (1.0 - a)
+    rgb = premultiplied / np.maximum(out_alpha, 1e-6)[:, :, None]
+    if cover >= 1.0:
+        return picture.with_float(rgb, alpha=None)
+    return picture.with_float(rgb, alpha=out_alpha)
+
+
+def _crop(picture: Picture, box: tuple[int, int, int, int]) -> Picture:
+    x, y, w, h = box
+    alpha = None if picture.alpha is None else picture.alpha[y : y + h, x : x + w].copy()
+    return picture.replace(pixels=picture.pixels[y : y + h, x : x + w].copy(), alpha=alpha)
+
+
+def __getattr__(name: str):  # replace_background lives in its own module; load it on first use
+    if name == "replace_background":
+        from retouch.tools.cutout.replace import replace_background
+
+        return replace_background
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,84 @@
+"""The Remove background and Replace background panels in headless Chromium, with a generated network."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cutout_onnx import install_fake
+from cutout_scenes import scene
+from e2e.harness import live_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cutout_page(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    install_fake("u2netp", monkeypatch)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray((scene().image * 255 + 0.5).astype(np.uint8)).save(photo, quality=95)
+    with live_server() as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url + "/")
+        page.wait_for_function("window.retouch && window.retouch.info !== null")
+        page.set_input_files("#file-input", str(photo))
+        page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=60000)
+        yield page, url, tmp_path
+        context.close()
+        assert errors == [], errors
+
+
+def pixels(page, url: str) -> np.ndarray:
+    doc = page.evaluate("window.retouch.doc.id")
+    data = page.request.get(f"{url}/api/documents/{doc}/preview?format=png").body()
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def test_remove_background_panel(cutout_page) -> None:
+    page, url, _ = cutout_page
+    page.get_by_role("tab", name="Remove background").click()
+    panel = page.locator("section.panel:visible")
+    assert panel.locator("[data-model]").input_value() == "auto"
+    panel.locator("[data-crop]").check()
+    panel.get_by_role("button", name="Remove background").click()
+    page.wait_for_selector("body[data-busy='false'][data-version='1']", state="attached", timeout=90000)
+    doc = page.evaluate("window.retouch.doc")
+    assert doc["has_alpha"] and doc["width"] < 256
+    rgba = pixels(page, url)
+    assert rgba[0, 0, 3] < 20 and rgba[rgba.shape[0] // 2, rgba.shape[1] // 2 - 20, 3] > 230
+    page.keyboard.press("Control+z")
+    page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=30000)
+    assert not page.evaluate("window.retouch.doc.has_alpha")
+
+
+def test_replace_background_panel_with_a_colour_and_an_image(cutout_page) -> None:
+    page, url, tmp_path = cutout_page
+    page.get_by_role("tab", name="Replace background").click()
+    panel = page.locator("section.panel:visible")
+    panel.locator("[data-color]").fill("#ff00ff")
+    panel.get_by_role("button", name="Replace background").click()
+    page.wait_for_selector("body[data-busy='false'][data-version='1']", state="attached", timeout=90000)
+    rgba = pixels(page, url)
+    assert np.abs(rgba[2, 2, :3].astype(int) - [255, 0, 255]).max() < 25
+
+    page.keyboard.press("Control+z")  # back to the photo: the next background replaces the original one
+    page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=30000)
+    backdrop = tmp_path / "yellow.png"
+    Image.new("RGB", (64, 48), (255, 220, 0)).save(backdrop)
+    with page.expect_file_chooser() as chooser:
+        panel.locator("[data-kind]").select_option("image")
+    chooser.value.set_files(str(backdrop))
+    panel.locator("[data-harmonize]").uncheck()
+    panel.get_by_role("button", name="Replace background").click()
+    page.wait_for_selector("body[data-busy='false'][data-version='1']", state="attached", timeout=90000)
+    rgba = pixels(page, url)
+    assert np.abs(rgba[2, 2, :3].astype(int) - [255, 220, 0]).max() < 25
