@@ -5,10 +5,12 @@ Two forms of the same network:
 - ``LamaGenerator``: the network as trained. Its attribute names and ``model.N`` indices are those of the official
   ``FFCResNetGenerator`` (advimman/lama, saicinpainting/training/modules/ffc.py), so the official state dict loads
   unchanged (``load_state_dict(strict=True)``): 989 tensors, 50,975,875 parameters for big-lama.
-- ``FastLama`` (built by ``LamaGenerator.fused()``): the same function rearranged for inference. BatchNorm is
-  folded into the convolutions, the two 3x3 convolutions feeding each local branch become one, the transposed
-  convolutions become stride-1 convolutions followed by a pixel shuffle, and the convolutions may run in bfloat16
-  while the residual stream, the Fourier transforms and the output layer stay in float32.
+- ``FastLama`` (built by ``LamaGenerator.fused()``): the same function rearranged for inference on CPUs. Every
+  BatchNorm is folded into the convolution before it; the two 3x3 convolutions feeding each local branch become
+  one over the whole stream; activations are channels-last (oneDNN's fast layout); the 7x7 RGB output convolution,
+  slow with only 3 outputs, becomes a 1x7 convolution with 21 outputs and a shifted sum. The encoder and bottleneck
+  convolutions may run in bfloat16; the residual stream, the Fourier transforms and the decoder (whose rounding
+  errors land straight in the output pixels) stay in float32.
 
 An FFC splits its channels into a local part (ordinary 3x3 convolutions) and a global part (a spectral transform:
 1x1 convolution in the 2-D Fourier domain, whose receptive field is the whole image). big-lama's settings
@@ -102,7 +104,6 @@ class FFC(nn.Module):
         in_g = int(cin * ratio_gin)
         out_g = int(cout * ratio_gout)
         in_l, out_l = cin - in_g, cout - out_g
-        self.in_global, self.out_global = in_g, out_g
         if in_l and out_l:
             self.convl2l = _reflect_conv(in_l, out_l, kernel, stride, padding)
         if in_l and out_g:
@@ -206,3 +207,165 @@ class LamaGenerator(nn.Module):
         for layer in self.model:  # tuples flow between the FFC layers, tensors elsewhere
             out = layer(out)
         return out
+
+    def fused(self, *, bf16: bool = False) -> FastLama:
+        """The inference form of this network: a new module built from the current weights (read in eval mode)."""
+        return FastLama(self, bf16=bf16)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Inference form
+
+
+def _folded(
+    weight: torch.Tensor, bn: nn.BatchNorm2d, bias: torch.Tensor | None = None, dim: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weight, bias) of a convolution followed by an eval-mode BatchNorm on the weight's output axis ``dim``."""
+    weight = weight.detach().float()
+    channels = weight.shape[dim]
+    bias = torch.zeros(channels, device=weight.device) if bias is None else bias.detach().float()
+    assert bn.running_var is not None and bn.running_mean is not None
+    scale = bn.weight.detach().float() / torch.sqrt(bn.running_var.float() + bn.eps)
+    shape = [1] * weight.ndim
+    shape[dim] = channels
+    return weight * scale.reshape(shape), (bias - bn.running_mean.float()) * scale + bn.bias.detach().float()
+
+
+class _Conv(nn.Module):
+    """Reflect padding, then a convolution whose weights are stored in the compute dtype (input cast to it)."""
+
+    def __init__(
+        self, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype, *, stride: int = 1, reflect: int = 0
+    ) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight.to(dtype).contiguous(memory_format=torch.channels_last))
+        self.register_buffer("bias", None if bias is None else bias.to(dtype))
+        self.stride, self.reflect = stride, reflect
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.weight.dtype)
+        if self.reflect:
+            x = F.pad(x, (self.reflect,) * 4, mode="reflect")
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride)
+
+
+class _Up(nn.Module):
+    """ConvTranspose2d(3, stride 2, padding 1, output_padding 1) with the following BatchNorm folded in, then ReLU;
+    in float32."""
+
+    def __init__(self, up: nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> None:
+        super().__init__()
+        weight, bias = _folded(up.weight, bn, up.bias, dim=1)  # transposed weights are (in, out, kh, kw)
+        self.register_buffer("weight", weight)
+        self.register_buffer("bias", bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float().contiguous(memory_format=torch.channels_last)
+        return F.relu(F.conv_transpose2d(x, self.weight, self.bias, stride=2, padding=1, output_padding=1))
+
+
+class _Head(nn.Module):
+    """ReflectionPad2d(3) + 7x7 convolution to RGB + sigmoid, in float32.
+
+    A 7x7 convolution with only 3 outputs runs far below the machine's speed, so it is computed as one 1x7
+    convolution with 7 x 3 outputs (one group per kernel row) whose row groups are then summed, shifted by their
+    row: the same sum of products in a different order.
+    """
+
+    def __init__(self, conv: nn.Conv2d) -> None:
+        super().__init__()
+        weight = conv.weight.detach().float()  # (out, in, 7, 7)
+        out, cin, rows, cols = weight.shape
+        by_row = weight.permute(2, 0, 1, 3).reshape(rows * out, cin, 1, cols)  # channel r * out + c: row r of c
+        self.register_buffer("rows", by_row.contiguous(memory_format=torch.channels_last))
+        assert conv.bias is not None
+        self.register_buffer("bias", conv.bias.detach().float().reshape(1, out, 1, 1))
+        self.out, self.kernel = out, rows
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = self.kernel // 2
+        x = F.pad(x.float(), (pad,) * 4, mode="reflect")
+        partial = F.conv2d(x, self.rows).contiguous()  # (B, rows * out, H + 2 pad, W)
+        height = partial.shape[-2] - 2 * pad
+        total = self.bias + partial[:, : self.out, :height]
+        for r in range(1, self.kernel):
+            total = total + partial[:, r * self.out : (r + 1) * self.out, r : r + height]
+        return torch.sigmoid(total)
+
+
+class _FastFFC(nn.Module):
+    """One residual-block FFC with its BatchNorms folded, on the stream cat(local, global) of the bottleneck."""
+
+    def __init__(self, layer: FFC_BN_ACT, dtype: torch.dtype) -> None:
+        super().__init__()
+        ffc = layer.ffc
+        spectral = ffc.convg2g
+        self.n_local = ffc.convl2l.weight.shape[0]
+        # local = l2l(x_l) + g2l(x_g): one convolution over both parts of the stream.
+        weight = torch.cat((ffc.convl2l.weight, ffc.convg2l.weight), dim=1)
+        self.to_local = _Conv(*_folded(weight, layer.bn_l), dtype, reflect=1)
+        # global = bn_g(l2g(x_l) + conv2(h + fourier(h))): bn_g's scale goes into both convolutions.
+        self.local_to_global = _Conv(*_folded(ffc.convl2g.weight, layer.bn_g), dtype, reflect=1)
+        self.spectral_out = _Conv(_folded(spectral.conv2.weight, layer.bn_g)[0], None, dtype)
+        self.spectral_in = _Conv(*_folded(spectral.conv1[0].weight, spectral.conv1[1]), dtype)
+        # The Fourier unit's channels are interleaved (c0.re, c0.im, c1.re, ...); permute its 1x1 convolution to
+        # (all real parts, then all imaginary parts) so the spectrum needs no interleaving.
+        weight, bias = _folded(spectral.fu.conv_layer.weight, spectral.fu.bn)
+        order = torch.cat((torch.arange(0, weight.shape[0], 2), torch.arange(1, weight.shape[0], 2)))
+        self.fourier = _Conv(weight[order][:, order], bias[order], dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_l, x_g = x[:, : self.n_local], x[:, self.n_local :]
+        out_l = F.relu(self.to_local(x))
+        hidden = F.relu(self.spectral_in(x_g)).float()
+        spectrum = torch.fft.rfft2(hidden, norm="ortho")
+        parts = F.relu(self.fourier(torch.cat((spectrum.real, spectrum.imag), dim=1))).float()
+        real, imag = parts.chunk(2, dim=1)
+        filtered = torch.fft.irfft2(torch.complex(real, imag), s=hidden.shape[-2:], norm="ortho")
+        out_g = F.relu(self.local_to_global(x_l) + self.spectral_out(hidden + filtered))
+        return torch.cat((out_l, out_g), dim=1)
+
+
+class FastLama(nn.Module):
+    """``LamaGenerator`` rearranged for inference (see the module docstring): same input, same output.
+
+    With ``bf16`` the encoder and bottleneck convolutions take bfloat16 inputs and weights (oneDNN runs them at
+    twice the float32 rate on CPUs with AVX512-BF16 or AMX); the residual stream, the Fourier transforms and the
+    decoder stay float32.
+    Holds no state that changes during ``forward``: one instance may serve concurrent calls.
+    """
+
+    def __init__(self, generator: LamaGenerator, *, bf16: bool = False) -> None:
+        super().__init__()
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        c = generator.config
+        layers = list(generator.model)
+        stem = layers[1]
+        self.stem = _Conv(*_folded(stem.ffc.convl2l.weight, stem.bn_l), dtype, reflect=3)
+        downs = []
+        for layer in layers[2 : 2 + c.n_downsampling]:
+            parts = [_folded(layer.ffc.convl2l.weight, layer.bn_l)]
+            if hasattr(layer.ffc, "convl2g"):  # the last downsampling also produces the global channels
+                parts.append(_folded(layer.ffc.convl2g.weight, layer.bn_g))
+            weight, bias = (torch.cat(tensors) for tensors in zip(*parts))
+            downs.append(_Conv(weight, bias, dtype, stride=2, reflect=1))
+        self.downs = nn.ModuleList(downs)
+        start = 2 + c.n_downsampling
+        self.blocks = nn.ModuleList(
+            nn.ModuleList((_FastFFC(block.conv1, dtype), _FastFFC(block.conv2, dtype)))
+            for block in layers[start : start + c.n_blocks]
+        )
+        ups = layers[start + c.n_blocks + 1 : -4]  # (ConvTranspose2d, BatchNorm2d, ReLU) per upsampling
+        self.ups = nn.ModuleList(_Up(up, bn) for up, bn in zip(ups[0::3], ups[1::3]))
+        self.head = _Head(layers[-2])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.stem(x.contiguous(memory_format=torch.channels_last)))
+        for down in self.downs:
+            x = F.relu(down(x))
+        x = x.float()  # the residual stream accumulates in float32
+        for first, second in self.blocks:
+            x = x + second(first(x)).float()
+        for up in self.ups:
+            x = up(x)
+        return self.head(x)
