@@ -32,6 +32,7 @@ _LAZY = {
     "cutout": "retouch.tools.cutout",
     "replace_background": "retouch.tools.cutout",
     "restore": "retouch.tools.restore",
+    "upscale": "retouch.tools.upscale",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "list_models": "retouch.models.registry",
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from retouch.tools.cutout import cutout, replace_background
     from retouch.tools.erase import erase
     from retouch.tools.restore import restore
+    from retouch.tools.upscale import upscale
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models
 

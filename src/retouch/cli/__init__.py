@@ -18,6 +18,7 @@ from retouch.cli import models as models_cli
 from retouch.cli.erase import erase_command
 from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
+from retouch.cli.upscale import upscale_command
 from retouch.cli.common import CliState, print_error
 from retouch.errors import RetouchError
 
@@ -37,6 +38,7 @@ app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
 cutout_cli.register(app)
 info_cli.register(app)
+app.command("upscale")(upscale_command)
 app.command("restore")(restore_command)
 app.command("serve")(serve_command)
 

@@ -1,0 +1,71 @@
+"""`retouch upscale`: enlarge a photo with a super-resolution network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retouch.cli.common import output_path, progress_bar, report
+
+
+def upscale_command(
+    ctx: typer.Context,
+    image: Annotated[Path, typer.Argument(help="The image to enlarge.")],
+    scale: Annotated[
+        float | None,
+        typer.Option("--scale", "-s", help="Enlargement factor, 1 to 16, e.g. 2, 3, 4 or 2.5 (default: the model's)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Upscaling model (default realesrgan-x4plus; see `retouch models list`)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format.")
+    ] = None,
+    tile: Annotated[
+        int | None, typer.Option("--tile", min=32, help="Tile side in input pixels; smaller uses less memory.")
+    ] = None,
+    denoise: Annotated[
+        float | None,
+        typer.Option("--denoise", min=0.0, max=1.0, help="realesr-general-x4v3 only: 0 keeps noise, 1 removes most."),
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    quality: Annotated[
+        int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
+    no_provenance: Annotated[
+        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
+    ] = False,
+) -> None:
+    """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
+    from retouch.io import load_image, save_image
+    from retouch.tools.upscale import DEFAULT_MODEL, upscale
+
+    picture = load_image(image)
+    target = output_path(image, output, "upscaled")
+    with progress_bar(ctx) as progress:
+        result = upscale(
+            picture,
+            scale=scale,
+            model=model or DEFAULT_MODEL,
+            tile=tile,
+            device=device,
+            progress=progress,
+            denoise=denoise,
+        )
+    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
+    report(
+        ctx,
+        f"wrote {written} ({result.width}x{result.height})",
+        {
+            "output": str(written),
+            "width": result.width,
+            "height": result.height,
+            "operations": list(result.metadata.operations),
+        },
+    )

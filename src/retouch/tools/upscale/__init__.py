@@ -1,0 +1,118 @@
+"""Upscale: enlarge a picture with a super-resolution network (Real-ESRGAN class), any size, any scale.
+
+validate > load the network > cut the input into overlapping tiles > per tile: the network at its own scale
+(alpha enlarged bicubically beside it), then resampled to the requested scale > feathered blending of the
+overlaps > finished rows quantized into the output as they come (``retouch.ops.tiles``). Memory stays bounded
+by the tile and one band of output rows, whatever the image size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from retouch.errors import InvalidInput, TooLarge
+from retouch.ops.tiles import TileJob, plan_tiles, run_tiles
+from retouch.tools.upscale.networks import DEFAULT_MODEL, Network, load_network
+from retouch.tools.upscale.resample import axis_weights, resample
+from retouch.types import Picture, ProgressCallback, no_progress
+
+__all__ = ["DEFAULT_MODEL", "MAX_SCALE", "upscale"]
+
+MAX_SCALE = 16.0
+MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output itself would not fit in memory
+MIN_TILE = 32
+# Tile side in input pixels. Larger tiles waste less work on their context (1.27x the pixels at 640, 1.48x at
+# 384); the memory of RRDBNet's trunk grows with the tile's area (its head runs in strips): about 2 GB in ONNX
+# Runtime for a 640-pixel tile. The compact networks need far less.
+DEFAULT_TILE = 640
+OVERLAP = 16  # input pixels shared by neighbouring tiles, blended with linear weights
+# Pixels the network sees beyond each tile, at its trunk's resolution (input pixels / pixel-unshuffle factor).
+# RRDBNet's outputs depend on far context: measured on x4plus with 64-pixel tiles against the untiled result,
+# 16 gives 45.1 dB, 24 gives 50.7 dB, 32 gives 57.1 dB. The compact networks see 18 pixels: exact tiles.
+CONTEXT = 32
+
+
+def upscale(
+    picture: Picture,
+    *,
+    scale: float | None = None,
+    model: str = DEFAULT_MODEL,
+    tile: int | None = None,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+    denoise: float | None = None,
+) -> Picture:
+    """Enlarge ``picture`` by ``scale`` with the super-resolution network ``model``.
+
+    scale: any factor from 1 to 16 (default: the model's own, 4 for the default model); the network runs at its
+    own scale and the result is resampled to the exact output size round(width * scale) x round(height * scale)
+    (area averaging below the network's scale, bicubic above). model: an upscaling model of the registry (see
+    ``retouch.list_models("upscale")``). tile: tile side in input pixels (default 640; smaller tiles use less
+    memory). denoise: for realesr-general-x4v3, the strength from 0 (keep noise) to 1 (default
+    0.5). Alpha is enlarged too (bicubic); greyscale stays greyscale; the bit depth is kept.
+    Returns a new Picture with "upscale" recorded for the provenance XMP; progress reports each tile.
+    """
+    factor = _checked_scale(scale)
+    if tile is not None and tile < MIN_TILE:
+        raise InvalidInput(f"tile must be at least {MIN_TILE} pixels, got {tile}")
+    network = load_network(model, device=device, denoise=denoise)
+    factor = network.output_scale if factor is None else factor
+    out_size = (max(1, round(picture.height * factor)), max(1, round(picture.width * factor)))
+    if out_size[0] * out_size[1] > MAX_OUTPUT_PIXELS:
+        raise TooLarge(
+            f"{picture.width}x{picture.height} x{factor:g} would be {out_size[1]}x{out_size[0]} "
+            f"({out_size[0] * out_size[1] / 1e9:.1f} gigapixels), over the {MAX_OUTPUT_PIXELS / 1e9:g} gigapixel "
+            "limit; use a smaller scale"
+        )
+
+    side = tile or DEFAULT_TILE
+    plan = plan_tiles(
+        (picture.height, picture.width),
+        out_size,
+        tile=side,
+        overlap=min(OVERLAP, side // 4),
+        context=CONTEXT * network.size_multiple,
+        align=network.size_multiple,
+    )
+    pixels = np.empty((*out_size, picture.pixels.shape[2]), picture.pixels.dtype)
+    alpha = None if picture.alpha is None else np.empty(out_size, picture.alpha.dtype)
+
+    def write(y0: int, y1: int, rows: np.ndarray) -> None:
+        colour = rows[:, :, :3].mean(axis=2, keepdims=True) if picture.is_grey else rows[:, :, :3]
+        pixels[y0:y1] = picture.quantize(colour)
+        if alpha is not None:
+            alpha[y0:y1] = picture.quantize(rows[:, :, 3])
+
+    run_tiles(plan, lambda job: _tile(picture, network, job, out_size), write, progress=progress, stage="upscale")
+    label = f"upscale (model={network.model}, scale={factor:g})"
+    return picture.replace(pixels=pixels, alpha=alpha).with_operation(label)
+
+
+def _checked_scale(scale: float | None) -> float | None:
+    if scale is None:
+        return None
+    if not math.isfinite(scale) or not 1.0 <= scale <= MAX_SCALE:
+        raise InvalidInput(f"scale must be between 1 and {MAX_SCALE:g}, got {scale}")
+    return float(scale)
+
+
+def _tile(picture: Picture, network: Network, job: TileJob, out_size: tuple[int, int]) -> np.ndarray:
+    """The output pixels ``job.target`` (float32, RGB plus alpha when the picture has it)."""
+    import cv2
+
+    read = job.read
+    crop = picture.pixels[read.slices].astype(np.float32) / np.float32(picture.max_value)
+    if picture.is_grey:
+        crop = np.repeat(crop, 3, axis=2)
+    channels = [network.run(crop)]
+    if picture.alpha is not None:
+        transparency = picture.alpha[read.slices].astype(np.float32) / np.float32(picture.max_value)
+        height, width = transparency.shape
+        size = (width * network.scale, height * network.scale)
+        channels.append(cv2.resize(transparency, size, interpolation=cv2.INTER_CUBIC)[:, :, None])
+    samples = np.concatenate(channels, axis=2) if len(channels) > 1 else channels[0]
+    rows = axis_weights((job.target.y0, job.target.y1), out_size[0], picture.height, (read.y0, read.y1), network.scale)
+    cols = axis_weights((job.target.x0, job.target.x1), out_size[1], picture.width, (read.x0, read.x1), network.scale)
+    return resample(samples, rows, cols)

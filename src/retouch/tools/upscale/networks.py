@@ -1,0 +1,269 @@
+"""The upscaling networks: building one from its registry row, loading its weights, and running it.
+
+Weights come in two official layouts, both read into our own modules (``retouch.models.arch``):
+
+- ``pth``: a Real-ESRGAN release checkpoint, a dict whose ``params_ema`` (preferred, as Real-ESRGAN's inference
+  prefers it) or ``params`` entry is the state dict. A row with two files and a ``denoise_default`` convention
+  (realesr-general-x4v3) mixes them as Real-ESRGAN's deep network interpolation does:
+  ``strength * files[0] + (1 - strength) * files[1]``.
+- ``ncnn``: a ``.param`` / ``.bin`` pair (``retouch.models.ncnn``). An export whose graph ends with a resize (the
+  x2 and x3 variants of a x4 network) must agree with the row's ``scale``; that resize is done by the tool.
+
+On the CPU the network runs in ONNX Runtime on a graph written from the loaded weights (``onnx_graph``; about
+three times faster than PyTorch's float32 convolutions here, same float32 results). On CUDA it runs in PyTorch in
+half precision (as Real-ESRGAN does on GPUs); on Apple MPS in float32.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from retouch.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from retouch.models.registry import ModelSpec
+
+DEFAULT_MODEL = "realesrgan-x4plus"
+ARCHITECTURES = ("rrdbnet", "srvgg-compact")
+HEAD_FACTOR = 4  # RRDBNet's head enlarges its trunk's features 4 times
+HEAD_STRIP_PIXELS = 32_768  # trunk pixels per head strip: about 150 MB per 64-channel map at 4x
+
+
+@dataclass(frozen=True)
+class Network:
+    """A loaded network. ``run``: float32 HxWx3 RGB in [0, 1] -> float32 (scale*H)x(scale*W)x3 in [0, 1].
+
+    Stateless after loading: concurrent calls are safe.
+    """
+
+    model: str
+    scale: int  # the network's own factor
+    output_scale: float  # the row's nominal factor: the default of ``upscale(scale=...)``
+    size_multiple: int  # input sides the network needs (the tool pads)
+    run: Callable[[np.ndarray], np.ndarray]
+
+
+def upscale_spec(model: str) -> ModelSpec:
+    """The registry row of an upscaling model; InvalidInput for other names."""
+    from retouch.models.registry import get_spec, list_models
+
+    spec = get_spec(model)
+    if spec.task != "upscale":
+        known = ", ".join(s.name for s in list_models("upscale"))
+        raise InvalidInput(f"model '{model}' is not an upscaling model; upscaling models: {known}")
+    if spec.architecture not in ARCHITECTURES:
+        raise InvalidInput(f"model '{model}' has an architecture Retouch cannot run ({spec.architecture})")
+    return spec
+
+
+def load_network(model: str, *, device: str = "auto", denoise: float | None = None) -> Network:
+    """The network of ``model`` on ``device``, loaded once per (model, files, device, denoise) and shared.
+
+    Weights are never downloaded here: a missing file is WeightsMissing, naming ``retouch models pull MODEL``.
+    """
+    from retouch.models.runtime import cached_model
+    from retouch.models.weights import resolve_files
+
+    spec = upscale_spec(model)
+    strength = _denoise_strength(spec, denoise)
+    files = resolve_files(spec, allow_download=False)
+
+    def build(_primary: Path, torch_device: torch.device) -> Network:
+        module = build_module(spec, meta=True)
+        try:
+            module.load_state_dict(read_state(spec, files, strength), strict=True, assign=True)
+        except RuntimeError as error:
+            detail = str(error).splitlines()[0]
+            raise InvalidInput(f"the weights of model '{spec.name}' do not fit its network ({detail})") from None
+        return _ready(spec, module.eval(), torch_device)
+
+    # The cache knows the primary file; the key adds the others (an ncnn .bin, a denoise mix's second file).
+    others = [files[wf.filename].stat() for wf in spec.files[1:]]
+    key = f"{spec.name}|{strength}|" + ",".join(f"{st.st_size}:{st.st_mtime_ns}" for st in others)
+    return cached_model(files[spec.files[0].filename], device, build, key=key)
+
+
+def build_module(spec: ModelSpec, *, meta: bool = False) -> nn.Module:
+    """The row's architecture with its hyperparameters: randomly initialised, or with shapes only (``meta``)."""
+    import torch
+
+    from retouch.models.arch.rrdbnet import RRDBNet
+    from retouch.models.arch.srvgg import SRVGGNetCompact
+
+    params = dict(spec.arch_params)
+    with torch.device("meta" if meta else "cpu"):
+        if spec.architecture == "rrdbnet":
+            return RRDBNet(**params)
+        params["act_type"] = params.pop("act", "prelu")
+        return SRVGGNetCompact(**params)
+
+
+def read_state(spec: ModelSpec, files: dict[str, Path], denoise: float | None) -> dict[str, Any]:
+    """The state dict of the row's network from its files (``denoise``: the mixing strength, when the row mixes)."""
+    paths = [files[wf.filename] for wf in spec.files]
+    if spec.format == "ncnn":
+        return _ncnn_state(spec, paths)
+    if spec.format != "pth":
+        raise InvalidInput(f"model '{spec.name}': upscaling reads .pth or ncnn weights, not {spec.format}")
+    state = _checkpoint_state(paths[0])
+    if denoise is None or denoise == 1.0:
+        return state
+    other = _checkpoint_state(paths[1])
+    if other.keys() != state.keys():
+        raise InvalidInput(f"{paths[1].name} and {paths[0].name} do not hold the same network")
+    return {key: denoise * value + (1.0 - denoise) * other[key] for key, value in state.items()}
+
+
+def _denoise_strength(spec: ModelSpec, denoise: float | None) -> float | None:
+    default = spec.conventions.get("denoise_default")
+    if default is None:
+        if denoise is not None:
+            raise InvalidInput(f"model '{spec.name}' has no denoise strength (realesr-general-x4v3 has)")
+        return None
+    strength = float(default if denoise is None else denoise)
+    if not 0.0 <= strength <= 1.0:
+        raise InvalidInput(f"denoise strength must be between 0 and 1, got {strength}")
+    return strength
+
+
+def _checkpoint_state(path: Path) -> dict[str, Any]:
+    import pickle
+
+    import torch
+
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        raise InvalidInput(f"{path.name} is not a readable PyTorch checkpoint ({str(error).splitlines()[0]})") from None
+    for key in ("params_ema", "params"):
+        if isinstance(saved, dict) and isinstance(saved.get(key), dict):
+            return {name: value.float() for name, value in saved[key].items()}
+    keys = ", ".join(map(str, saved)) if isinstance(saved, dict) else type(saved).__name__
+    raise InvalidInput(f"{path.name} has no 'params_ema' or 'params' state dict (it holds: {keys})")
+
+
+def _ncnn_state(spec: ModelSpec, paths: list[Path]) -> dict[str, Any]:
+    from retouch.models import ncnn
+
+    param = next((p for p in paths if p.suffix == ".param"), None)
+    weights = next((p for p in paths if p.suffix == ".bin"), None)
+    if param is None or weights is None:
+        raise InvalidInput(f"model '{spec.name}': an ncnn model needs a .param and a .bin file")
+    graph = ncnn.read_param(param)
+    state = ncnn.state_dict_for(build_module(spec, meta=True), graph, ncnn.read_weights(graph, weights))
+    factor = ncnn.output_resize(graph) or 1.0
+    native = spec.arch_params.get("scale", spec.arch_params.get("upscale"))
+    if abs(native * factor - output_scale(spec)) > 1e-6:
+        raise InvalidInput(
+            f"{param.name} upscales by {native * factor:g} but model '{spec.name}' declares {output_scale(spec):g}"
+        )
+    return state
+
+
+def output_scale(spec: ModelSpec) -> float:
+    return float(spec.conventions["scale"])
+
+
+def _ready(spec: ModelSpec, module: nn.Module, device: torch.device) -> Network:
+    native = int(module.scale)
+    multiple = int(module.size_multiple)
+    run = _onnx_runner(module) if device.type == "cpu" else _torch_runner(module, device)
+    return Network(
+        model=spec.name,
+        scale=native,
+        output_scale=output_scale(spec),
+        size_multiple=multiple,
+        run=_padded(run, native, multiple),
+    )
+
+
+Runner = Callable[[np.ndarray], np.ndarray]  # float32 1x3xHxW -> float32 1x3x(sH)x(sW)
+
+
+def _onnx_runner(module: nn.Module) -> Runner:
+    """ONNX Runtime on the CPU. RRDBNet runs as its trunk on the whole tile, then its head on strips of the
+    trunk's features (the head's 4x-resolution maps are most of the memory)."""
+    from retouch.models.arch.rrdbnet import RRDBNet
+    from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, to_onnx
+
+    if not isinstance(module, RRDBNet):
+        session = _session(to_onnx(module))
+        return lambda batch: session.run(None, {INPUT: batch})[0]
+    trunk, head = _session(to_onnx(module, "trunk")), _session(to_onnx(module, "head"))
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        features = trunk.run(None, {INPUT: batch})[0]
+        return in_strips(lambda strip: head.run(None, {FEATURES: strip})[0], features, HEAD_FACTOR)
+
+    return run
+
+
+def in_strips(head: Runner, features: np.ndarray, factor: int) -> np.ndarray:
+    """``head`` over horizontal strips of NCHW ``features`` (each with the rows of context it needs), assembled:
+    the same as ``head(features)`` at a fraction of the memory."""
+    from retouch.tools.upscale.onnx_graph import HEAD_REACH
+
+    height, width = features.shape[2:]
+    rows = max(HEAD_REACH, HEAD_STRIP_PIXELS // width)
+    out: np.ndarray | None = None
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        top, bottom = max(0, y0 - HEAD_REACH), min(height, y1 + HEAD_REACH)
+        strip = head(np.ascontiguousarray(features[:, :, top:bottom]))
+        if out is None:
+            out = np.empty((*strip.shape[:2], height * factor, width * factor), np.float32)
+        out[:, :, y0 * factor : y1 * factor] = strip[:, :, (y0 - top) * factor : (y1 - top) * factor]
+    assert out is not None
+    return out
+
+
+def _session(model: bytes) -> Any:
+    import onnxruntime as ort
+
+    from retouch.models.runtime import default_threads
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = default_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _torch_runner(module: nn.Module, device: torch.device) -> Runner:
+    import torch
+
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    network = module.to(device=device, dtype=dtype)
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = network(torch.from_numpy(batch).to(device=device, dtype=dtype))
+            return out.float().cpu().numpy()
+
+    return run
+
+
+def _padded(run: Runner, scale: int, multiple: int) -> Callable[[np.ndarray], np.ndarray]:
+    """HxWx3 in, (sH)x(sW)x3 out, clamped; pads bottom and right by reflection to the size the network needs
+    (as Real-ESRGAN's ``mod_pad``) and crops the padding's output away."""
+
+    def upscale_rgb(image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        pad_h, pad_w = -height % multiple, -width % multiple
+        if pad_h or pad_w:
+            mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "symmetric"
+            image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+        batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+        out = run(batch)[0, :, : height * scale, : width * scale]
+        return np.clip(out.transpose(1, 2, 0), 0.0, 1.0)
+
+    return upscale_rgb

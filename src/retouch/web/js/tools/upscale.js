@@ -1,0 +1,127 @@
+// The Upscale tool: enlarge the whole photo with a super-resolution network (POST /api/upscale). No painting.
+// The panel picks the model (those the server lists, the ones not installed disabled) and the factor, and
+// shows the size the result will have.
+
+const DEFAULT_MODEL = "realesrgan-x4plus";
+const DENOISE_MODEL = "realesr-general-x4v3"; // the one model with a denoise strength
+const MODEL_LABELS = {
+  "realesrgan-x4plus": "Photo (Real-ESRGAN x4plus)",
+  "realesrgan-x4plus-anime": "Illustration (x4plus anime)",
+  "realesr-animevideov3-x2": "Animation, fast (x2)",
+  "realesr-animevideov3-x3": "Animation, fast (x3)",
+  "realesr-animevideov3-x4": "Animation, fast (x4)",
+  "realesr-animevideov3": "Animation, fast (x4, .pth)",
+  "realesrgan-x4plus-pth": "Photo (x4plus, .pth)",
+  "realesrgan-x4plus-anime-pth": "Illustration (x4plus anime, .pth)",
+  "realesrgan-x2plus": "Photo (x2plus)",
+  "realesr-general-x4v3": "Photo, fast, with denoise",
+};
+
+const PANEL = `
+  <h2>Upscale</h2>
+  <p>Enlarge the photo with fine detail instead of blur.</p>
+  <label class="field">
+    <span class="field-label">Model</span>
+    <select data-model aria-label="Model"><option value="${DEFAULT_MODEL}">${MODEL_LABELS[DEFAULT_MODEL]}</option></select>
+  </label>
+  <label class="field">
+    <span class="field-label">Enlarge</span>
+    <select data-preset aria-label="Enlarge">
+      <option value="2">2×</option>
+      <option value="3">3×</option>
+      <option value="4" selected>4×</option>
+      <option value="custom">Other…</option>
+    </select>
+  </label>
+  <label class="field" data-custom-field hidden>
+    <span class="field-label">Factor <output data-custom-value>2.5×</output></span>
+    <input type="range" data-custom min="1" max="16" step="0.25" value="2.5" aria-label="Factor">
+  </label>
+  <label class="field" data-denoise-field hidden>
+    <span class="field-label">Denoise <output data-denoise-value>50%</output></span>
+    <input type="range" data-denoise min="0" max="100" value="50" aria-label="Denoise">
+  </label>
+  <p data-result-size role="status"></p>
+  <div class="row">
+    <button type="button" class="btn primary" data-run disabled title="Enlarge the photo (Enter)">Upscale</button>
+  </div>`;
+
+export function createUpscale(app) {
+  const panel = document.createElement("section");
+  panel.className = "panel";
+  panel.innerHTML = PANEL;
+  const $ = (selector) => panel.querySelector(selector);
+  const modelSelect = $("[data-model]");
+  const preset = $("[data-preset]");
+  const customField = $("[data-custom-field]");
+  const custom = $("[data-custom]");
+  const customValue = $("[data-custom-value]");
+  const denoiseField = $("[data-denoise-field]");
+  const denoise = $("[data-denoise]");
+  const denoiseValue = $("[data-denoise-value]");
+  const sizeNote = $("[data-result-size]");
+  const runButton = $("[data-run]");
+
+  const factor = () => Number(preset.value === "custom" ? custom.value : preset.value);
+
+  const sync = () => {
+    customField.hidden = preset.value !== "custom";
+    customValue.textContent = `${Number(custom.value)}×`;
+    denoiseField.hidden = modelSelect.value !== DENOISE_MODEL;
+    denoiseValue.textContent = `${denoise.value}%`;
+    const doc = app.doc;
+    sizeNote.textContent = doc
+      ? `Result: ${Math.max(1, Math.round(doc.width * factor()))} × ${Math.max(1, Math.round(doc.height * factor()))} pixels`
+      : "";
+    const chosen = modelSelect.selectedOptions[0];
+    runButton.disabled = !doc || app.busy || !chosen || chosen.disabled;
+  };
+
+  const run = async () => {
+    if (runButton.disabled) return;
+    const fields = { model: modelSelect.value, scale: String(factor()) };
+    if (modelSelect.value === DENOISE_MODEL) fields.denoise = String(Number(denoise.value) / 100);
+    await app.runTool("upscale", fields, "Upscaling");
+    sync();
+  };
+
+  for (const input of [modelSelect, preset, custom, denoise]) input.addEventListener("input", sync);
+  runButton.addEventListener("click", run);
+
+  return {
+    name: "upscale",
+    title: "Upscale",
+    icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="11" width="10" height="10" rx="1.5"/><path d="M14 3h7v7M21 3l-8 8M3 7V4a1 1 0 0 1 1-1h3"/></svg>',
+    panel,
+
+    configure(info) {
+      const models = info && info.engines ? info.engines : [{ name: DEFAULT_MODEL, available: true }];
+      modelSelect.innerHTML = "";
+      for (const model of models) {
+        const option = document.createElement("option");
+        option.value = model.name;
+        option.textContent = (MODEL_LABELS[model.name] || model.name) + (model.available ? "" : " (not installed)");
+        option.disabled = !model.available;
+        modelSelect.append(option);
+      }
+      const usable = models.find((m) => m.name === DEFAULT_MODEL && m.available) || models.find((m) => m.available);
+      if (usable) modelSelect.value = usable.name;
+      sync();
+    },
+
+    cursorRadius: () => 0,
+    pointerDown: () => false,
+    pointerMove() {},
+    pointerUp() {},
+    undoLocal: () => false,
+    redoLocal: () => false,
+    reset: sync,
+    busyChanged: sync,
+
+    keydown(event) {
+      if (event.key !== "Enter") return false;
+      run();
+      return true;
+    },
+  };
+}
