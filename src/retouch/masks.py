@@ -357,23 +357,46 @@ class Region:
 def label_regions(mask: np.ndarray, *, min_area: int = 1) -> tuple[np.ndarray, list[Region]]:
     """Label the 8-connected regions of a mask: an HxW int32 label image (0 = background) and the regions
     with at least ``min_area`` pixels, in raster order of their first pixel."""
+    mask = _as_mask(mask)
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    window = _bbox_slices(mask, 0)
+    if window is None:
+        _check_min_area(min_area)
+        return labels, []
+    sub_labels, found = _label_window(mask, window, min_area)
+    labels[window] = sub_labels
+    return labels, found
+
+
+def _label_window(mask: np.ndarray, window: tuple[slice, slice], min_area: int) -> tuple[np.ndarray, list[Region]]:
+    """Label only the bounding box of the set pixels (a small stroke on a 12 MP photo costs milliseconds)."""
     import cv2
 
-    mask = _as_mask(mask)
-    if isinstance(min_area, bool) or not isinstance(min_area, (int, np.integer)) or min_area < 1:
-        raise InvalidInput(f"min_area must be a whole number >= 1, got {min_area!r}")
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    _check_min_area(min_area)
+    rows, cols = window
+    sub = np.ascontiguousarray(mask[window])
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(sub.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     found = [
-        Region(int(x), int(y), int(w), int(h), int(area), label)
+        Region(int(x) + cols.start, int(y) + rows.start, int(w), int(h), int(area), label)
         for label, (x, y, w, h, area) in enumerate(stats[1:count].tolist(), start=1)
         if area >= min_area
     ]
     return labels, found
 
 
+def _check_min_area(min_area: int) -> None:
+    if isinstance(min_area, bool) or not isinstance(min_area, (int, np.integer)) or min_area < 1:
+        raise InvalidInput(f"min_area must be a whole number >= 1, got {min_area!r}")
+
+
 def regions(mask: np.ndarray, *, min_area: int = 1) -> list[Region]:
     """The 8-connected regions of a mask with at least ``min_area`` pixels (see ``label_regions``)."""
-    return label_regions(mask, min_area=min_area)[1]
+    mask = _as_mask(mask)
+    window = _bbox_slices(mask, 0)
+    if window is None:
+        _check_min_area(min_area)
+        return []
+    return _label_window(mask, window, min_area)[1]
 
 
 def region_boxes_merged(mask: np.ndarray, margin: int) -> list[Box]:
