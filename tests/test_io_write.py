@@ -224,3 +224,12 @@ def test_png_encoder_writes_valid_files_for_every_colour_type(dtype, channels: i
     assert np.array_equal(decoded, samples)
     if dtype == np.uint8:
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))).reshape(samples.shape), samples)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".webp"])
+def test_jpeg_style_exif_given_by_hand_is_stored_bare(tmp_path, ext: str) -> None:
+    raw = exif_bytes()
+    picture = Picture(blocky_rgb(), metadata=Metadata(exif=b"Exif\x00\x00" + raw))
+    back = load_image(save_image(picture, tmp_path / f"out{ext}"))
+    assert exif_fields(back.metadata.exif) == exif_fields(raw)
+    assert not back.metadata.exif.startswith(b"Exif")

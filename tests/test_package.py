@@ -40,3 +40,13 @@ def test_bad_option_is_one_line_and_exit_code_2() -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("retouch: error:")
+
+
+def test_a_picture_without_pixels_is_refused() -> None:
+    import numpy as np
+    import pytest
+
+    from retouch.types import Picture
+
+    with pytest.raises(ValueError, match="at least one pixel"):
+        Picture(np.zeros((16, 0, 3), dtype=np.uint8))

@@ -75,6 +75,8 @@ class Picture:
         p = self.pixels
         if p.ndim != 3 or p.shape[2] not in (1, 3):
             raise ValueError(f"Picture.pixels must be HxWx1 or HxWx3, got shape {p.shape}")
+        if p.shape[0] == 0 or p.shape[1] == 0:
+            raise ValueError(f"Picture.pixels must have at least one pixel, got shape {p.shape}")
         if p.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"Picture.pixels must be uint8 or uint16, got {p.dtype}")
         if self.alpha is not None and (self.alpha.shape != p.shape[:2] or self.alpha.dtype != p.dtype):

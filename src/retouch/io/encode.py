@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retouch.errors import InvalidInput, RetouchError, TooLarge
-from retouch.io.exif import reset_orientation
+from retouch.io.exif import reset_orientation, strip_prefix
 from retouch.io.formats import ImageFormat, format_named
 from retouch.io.modes import profile_matches
 from retouch.types import Metadata, Picture
@@ -86,7 +86,8 @@ def _carried(fmt: ImageFormat, meta: Metadata, pixels: np.ndarray, provenance: b
         xmp = add_provenance(xmp, meta.operations, f"Retouch {__version__}")
     return _Carried(
         icc_profile=meta.icc_profile if fmt.icc and profile_matches(meta.icc_profile, pixels.shape[2]) else None,
-        exif=reset_orientation(meta.exif) if fmt.exif else None,
+        # Callers building Metadata by hand may pass JPEG-style EXIF with its "Exif\0\0" marker: store it bare.
+        exif=reset_orientation(strip_prefix(meta.exif)) if fmt.exif and meta.exif else None,
         xmp=xmp if fmt.xmp else None,
         dpi=meta.dpi if fmt.dpi else None,
     )
