@@ -240,7 +240,7 @@ def test_manual_mode_mask_eraser_and_pending_undo(page: Any, server_url: str, tm
     view = view_transform(page)
     y = 200
     paint(page, [to_page(view, 100, y), to_page(view, 500, y)])
-    run = page.locator("[data-run]")
+    run = page.locator("section.panel:not([hidden]) [data-run]")  # the open panel's button
     assert run.is_enabled() and page.evaluate("document.body.dataset.version") == "0"  # nothing sent yet
     page.keyboard.press("Control+z")  # pending strokes are undone first
     assert run.is_disabled()
