@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -51,9 +52,15 @@ def erase_command(
     from retouch.errors import InvalidInput
     from retouch.io import load_image, save_image
     from retouch.tools.erase import erase
+    from retouch.tools.erase.engines import resolve_engine_name
 
     if not mask and not box:
         raise InvalidInput("nothing to erase: give --mask FILE or --box x,y,w,h")
+    if resolve_engine_name(engine) == "patch":
+        # Load the patch engine's cached kernels while the photo decodes (decoders release the GIL).
+        from retouch.tools.erase.patch import warm_up
+
+        threading.Thread(target=warm_up, daemon=True).start()
     picture = load_image(image)
     parts = [masks.load_mask(path, picture.size, resize=resize_mask) for path in mask or []]
     if box:
