@@ -36,6 +36,7 @@ def check_plausible(low: np.ndarray, high: np.ndarray, min_psnr: float) -> None:
     assert sharpness(high) > 1.15 * sharpness(bicubic)
 
 
+@pytest.mark.slow
 def test_the_default_model_is_built_in_and_super_resolves() -> None:
     wheel_file("REALESRGAN_X4PLUS_UP4X.bin")
     low = butterfly(24)
