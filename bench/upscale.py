@@ -2,7 +2,7 @@
 inference, seams of the tiling, and memory on an 8000x6000 photo.
 
     python bench/upscale.py [--models a,b] [--sets set5,set14]
-        [--reference PATH/Real-ESRGAN --basicsr PATH/BasicSR] [--timing-set set5] [--repeat 3]
+        [--reference PATH/Real-ESRGAN --basicsr PATH/BasicSR] [--timing-set set5] [--repeat 3] [--precisions auto,fp32]
         [--tiling [--tiling-tile 256]] [--memory [--memory-tiles 14]]
 
 Quality: each model at x4 on the x4 bicubic-downscaled inputs, PSNR and SSIM on the Y channel (BT.601, as the
@@ -15,7 +15,8 @@ otherwise): the reference ``RealESRGANer`` (tile 0, pre_pad 0, float32: the defa
 CPU) runs the same weights (the ncnn-converted ones loaded into the reference architectures, and the official
 realesr-animevideov3.pth when it is in ../shared/models) on the same images in the same process, alternating
 with ours; reported: PSNR of our output against the reference's, output megapixels per second of both, and the
-speed ratio (sum of the best time per image, and the spread of per-image ratios). The reference imports
+speed ratio (sum of the best time per image, and the spread of per-image ratios), for each of our precisions
+(auto: bfloat16 on CPUs that have it natively; fp32: the same arithmetic as the reference). The reference imports
 torchvision in modules the inference does not use: stand-ins are registered for those imports only.
 
 Tiling (--tiling): the first model on a 512x512 photo in 2x2 tiles (256 by default, denser seams than the
@@ -112,12 +113,12 @@ def y_scores(result: np.ndarray, truth: np.ndarray, crop: int = 4) -> tuple[floa
 # Ours and the reference
 
 
-def ours(model: str):
+def ours(model: str, precision: str = "auto"):
     from retouch.tools.upscale import upscale
     from retouch.types import Picture
 
     def run(image: np.ndarray) -> np.ndarray:
-        return upscale(Picture(image), model=model, scale=4).pixels
+        return upscale(Picture(image), model=model, scale=4, precision=precision).pixels
 
     return run
 
@@ -213,46 +214,55 @@ def quality(models: list[str], sets: list[str]) -> None:
         print(f"| {name} ({len(scores['bicubic'])} images) | " + " | ".join(cells) + " |", flush=True)
 
 
-def reference(models: list[str], timing_set: str, repeat: int, esrgan: Path | None, basicsr: Path | None) -> None:
+def reference(
+    models: list[str], precisions: list[str], timing_set: str, repeat: int, esrgan: Path | None, basicsr: Path | None
+) -> None:
     print(f"\n## Against the reference Real-ESRGAN inference ({timing_set}, best of {repeat}, same process)\n")
     if esrgan is None or basicsr is None or not (esrgan / "realesrgan").is_dir() or not (basicsr / "basicsr").is_dir():
         print("skipped: give --reference PATH/Real-ESRGAN and --basicsr PATH/BasicSR (checkouts) to compare")
         return
     classes = import_reference(esrgan, basicsr)
     images = [(name, rgb(low)) for name, low, _ in pairs(timing_set)]
-    print("| model | reference weights | PSNR ours vs reference (min / mean) | max abs diff | reference MP/s | "
-          "ours MP/s | speed-up (total) | per-image speed-ups min / median / max |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | precision | reference weights | PSNR ours vs reference (min / mean) | max abs diff | "
+          "reference MP/s | ours MP/s | speed-up (total) | per-image speed-ups min / median / max |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for model in models:
             run_reference, weights = reference_runner(model, classes, Path(tmp))
-            run_ours = ours(model)
-            run_ours(images[0][1][:16, :16])  # load (and build the session) outside the timings
-            agreement, differences, best_ref, best_ours, ratios, pixels = [], [], [], [], [], 0
+            runs = {precision: ours(model, precision) for precision in precisions}
+            for run in runs.values():
+                run(images[0][1][:16, :16])  # load (and prepare the network) outside the timings
+            best_ref: list[float] = []
+            found: dict[str, dict[str, list[float]]] = {p: {"psnr": [], "diff": [], "best": []} for p in runs}
+            pixels = 0
             for _, image in images:
-                times_ref, times_ours = [], []
-                for _ in range(repeat):
+                times: dict[str, list[float]] = {"reference": [], **{p: [] for p in runs}}
+                outputs = {}
+                for _ in range(repeat):  # alternating, so that the load of the shared CPU falls on both
                     started = time.perf_counter()
                     expected = run_reference(image)
-                    times_ref.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    result = run_ours(image)
-                    times_ours.append(time.perf_counter() - started)
-                agreement.append(psnr(result, expected))
-                differences.append(int(np.abs(result.astype(int) - expected).max()))
-                best_ref.append(min(times_ref))
-                best_ours.append(min(times_ours))
-                ratios.append(min(times_ref) / min(times_ours))
-                pixels += result.shape[0] * result.shape[1]
+                    times["reference"].append(time.perf_counter() - started)
+                    for precision, run in runs.items():
+                        started = time.perf_counter()
+                        outputs[precision] = run(image)
+                        times[precision].append(time.perf_counter() - started)
+                best_ref.append(min(times["reference"]))
+                for precision, result in outputs.items():
+                    found[precision]["psnr"].append(psnr(result, expected))
+                    found[precision]["diff"].append(float(np.abs(result.astype(int) - expected).max()))
+                    found[precision]["best"].append(min(times[precision]))
+                pixels += expected.shape[0] * expected.shape[1]
             megapixels = pixels / 1e6
-            print(
-                f"| {model} | {weights} | {min(agreement):.2f} / {statistics.mean(agreement):.2f} | "
-                f"{max(differences)} | "
-                f"{megapixels / sum(best_ref):.4f} | {megapixels / sum(best_ours):.4f} | "
-                f"{sum(best_ref) / sum(best_ours):.2f}x | {min(ratios):.2f} / {statistics.median(ratios):.2f} / "
-                f"{max(ratios):.2f} |",
-                flush=True,
-            )
+            for precision, facts in found.items():
+                ratios = [r / o for r, o in zip(best_ref, facts["best"], strict=True)]
+                print(
+                    f"| {model} | {precision} | {weights} | {min(facts['psnr']):.2f} / "
+                    f"{statistics.mean(facts['psnr']):.2f} | {max(facts['diff']):.0f} | "
+                    f"{megapixels / sum(best_ref):.4f} | {megapixels / sum(facts['best']):.4f} | "
+                    f"{sum(best_ref) / sum(facts['best']):.2f}x | {min(ratios):.2f} / "
+                    f"{statistics.median(ratios):.2f} / {max(ratios):.2f} |",
+                    flush=True,
+                )
 
 
 def tiling(model: str, tile: int) -> None:
@@ -317,7 +327,8 @@ class Enough(Exception):
     pass
 
 
-pixels = np.random.default_rng(0).integers(0, 256, (6000, 8000, 3), dtype=np.uint8)
+pixels = np.frombuffer(np.random.default_rng(0).bytes(6000 * 8000 * 3), np.uint8).reshape(6000, 8000, 3)
+before = round(rss_mb())
 after = []
 total = []
 
@@ -335,7 +346,8 @@ try:
 except Enough:
     shape = None
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"peak_mb": peak, "rss_after_tiles": after, "tiles": total[0], "output_shape": shape}))
+facts = {"peak_mb": peak, "rss_before": before, "rss_after_tiles": after, "tiles": total[0], "output_shape": shape}
+print(json.dumps(facts))
 """
 
 
@@ -355,8 +367,8 @@ def memory(tiles: int) -> None:
         done = f"all {len(rss)} tiles, output {facts['output_shape']}"
         what = f"first {len(rss)} of {facts['tiles']} tiles" if limit else done
         shown = rss if len(rss) <= 16 else [*rss[:8], "...", *rss[-4:]]
-        print(f"- {name} ({what}, {elapsed:.0f} s): peak RSS {facts['peak_mb']:.0f} MB; "
-              f"RSS (MB) after each tile: {shown}")  # fmt: skip
+        print(f"- {name} ({what}, {elapsed:.0f} s): peak RSS {facts['peak_mb']:.0f} MB; RSS (MB) with the input "
+              f"loaded {facts['rss_before']}, after each tile: {shown}")  # fmt: skip
 
 
 @contextmanager
@@ -388,6 +400,7 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, help="a checkout of xinntao/Real-ESRGAN")
     parser.add_argument("--basicsr", type=Path, help="a checkout of XPixelGroup/BasicSR")
     parser.add_argument("--timing-set", default="set5")
+    parser.add_argument("--precisions", default="auto,fp32", help="ours: auto (bf16 where native), fp32, bf16")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--tiling", action="store_true")
@@ -400,12 +413,17 @@ def main() -> None:
     if importlib.util.find_spec("retouch") is None:
         sys.exit("retouch is not importable: run with the project's virtual environment")
     models = [m for m in args.models.split(",") if m]
+    from retouch.tools.upscale.bf16 import native_bf16
+
     print(f"# Upscale benchmark ({time.strftime('%Y-%m-%d %H:%M')}; command: {' '.join(sys.argv)})")
+    print(f"\nThis CPU {'multiplies' if native_bf16() else 'does not multiply'} bfloat16 natively: "
+          f"precision auto = {'bf16' if native_bf16() else 'fp32'}.")  # fmt: skip
     if not args.skip_quality:
         quality(models, [s for s in args.sets.split(",") if s])
     with official_cache() as official:
         compared = models + ([OFFICIAL_ROW] if official and OFFICIAL_ROW not in models else [])
-        reference(compared, args.timing_set, args.repeat, args.reference, args.basicsr)
+        precisions = [p for p in args.precisions.split(",") if p]
+        reference(compared, precisions, args.timing_set, args.repeat, args.reference, args.basicsr)
     if args.tiling:
         tiling(models[0], args.tiling_tile)
     if args.memory:

@@ -14,6 +14,7 @@ import torch
 import retouch
 from retouch.errors import InvalidInput, TooLarge
 from retouch.tools.upscale import upscale
+from retouch.tools.upscale.bf16 import native_bf16
 from retouch.types import Metadata, Picture
 from test_ncnn import random_rrdbnet, random_srvgg
 from test_upscale_weights import home, install_ncnn, install_pth  # noqa: F401  (home is a fixture)
@@ -57,10 +58,21 @@ def direct(network: torch.nn.Module, pixels: np.ndarray) -> np.ndarray:
 
 def test_default_scale_is_the_models_and_matches_the_network(srvgg) -> None:
     pixels = photo(37, 51)
-    result = upscale(Picture(pixels), model="tiny-srvgg")
+    result = upscale(Picture(pixels), model="tiny-srvgg", precision="fp32")
     assert result.pixels.shape == (148, 204, 3) and result.pixels.dtype == np.uint8
     assert np.abs(result.pixels.astype(int) - direct(srvgg, pixels)).max() <= 1
     assert result.metadata.operations == ("upscale (model=tiny-srvgg, scale=4)",)
+
+
+def test_bfloat16_agrees_with_float32_and_auto_is_one_of_them(srvgg) -> None:
+    picture = Picture(photo(37, 51))
+    exact = upscale(picture, model="tiny-srvgg", precision="fp32").pixels
+    fast = upscale(picture, model="tiny-srvgg", precision="bf16").pixels
+    assert psnr(fast, exact) > 45
+    auto = upscale(picture, model="tiny-srvgg").pixels
+    assert np.array_equal(auto, fast if native_bf16() else exact)
+    with pytest.raises(InvalidInput, match="unknown precision 'fp16'"):
+        upscale(picture, model="tiny-srvgg", precision="fp16")
 
 
 @pytest.mark.parametrize("scale", [1, 2, 2.5, 3, 4, 6.3])
@@ -73,16 +85,25 @@ def test_below_the_native_scale_the_network_output_is_area_averaged(srvgg) -> No
     pixels = photo(40, 48)
     native = direct(srvgg, pixels).astype(np.float32)
     expected = cv2.resize(native, (120, 100), interpolation=cv2.INTER_AREA)
-    result = upscale(Picture(pixels), model="tiny-srvgg", scale=2.5)
+    result = upscale(Picture(pixels), model="tiny-srvgg", scale=2.5, precision="fp32")
     assert np.abs(result.pixels - expected).max() <= 1.5
 
 
 def test_tiled_and_untiled_agree_above_50_db(rrdb) -> None:
     picture = Picture(photo(150, 118))
-    whole = upscale(picture, model="tiny-rrdb", tile=1024)
-    tiled = upscale(picture, model="tiny-rrdb", tile=48)
+    whole = upscale(picture, model="tiny-rrdb", tile=1024, precision="fp32")
+    tiled = upscale(picture, model="tiny-rrdb", tile=48, precision="fp32")
     assert psnr(tiled.pixels, whole.pixels) >= 50
     assert np.abs(whole.pixels.astype(int) - direct(rrdb, picture.pixels)).max() <= 1
+    fast_whole = upscale(picture, model="tiny-rrdb", tile=1024, precision="bf16")
+    assert psnr(upscale(picture, model="tiny-rrdb", tile=48, precision="bf16").pixels, fast_whole.pixels) >= 50
+
+
+def test_compact_networks_see_their_whole_receptive_field_so_tiles_are_exact(srvgg) -> None:
+    picture = Picture(photo(150, 118))
+    whole = upscale(picture, model="tiny-srvgg", tile=1024, scale=3).pixels
+    tiled = upscale(picture, model="tiny-srvgg", tile=40, scale=3).pixels
+    assert np.abs(tiled.astype(int) - whole).max() <= 1
 
 
 def test_pixel_unshuffle_networks_take_any_size_and_tiling(home, monkeypatch) -> None:

@@ -36,7 +36,9 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def test_upscale_writes_the_enlarged_file(tmp_path, tiny, capsys) -> None:
     source = save_image(Picture(photo(30, 40)), tmp_path / "small.png")
-    code, out, err = cli(capsys, "upscale", str(source), "--model", tiny, "-o", str(tmp_path / "big.png"))
+    code, out, err = cli(
+        capsys, "upscale", str(source), "--model", tiny, "--precision", "fp32", "-o", str(tmp_path / "big.png")
+    )
     assert code == 0, err
     assert "big.png (160x120)" in out
     result = load_image(tmp_path / "big.png")
@@ -74,6 +76,7 @@ def test_rgba_and_16_bit_files_keep_their_layout(tmp_path, tiny, capsys) -> None
         (["--model", "migan"], "not an upscaling model"),
         (["--model", "realesrgan-x2plus"], "retouch models pull realesrgan-x2plus"),
         (["--denoise", "0.5"], "has no denoise strength"),
+        (["--precision", "fp8"], "unknown precision 'fp8'"),
     ],
 )
 def test_errors_are_one_line_and_exit_code_2(tmp_path, tiny, capsys, args, message) -> None:

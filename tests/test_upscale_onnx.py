@@ -1,5 +1,5 @@
-"""The ONNX graphs written from our networks compute what the PyTorch modules compute (random weights), whole or
-as RRDBNet's trunk and head, the head in strips."""
+"""The CPU forms of our networks: the ONNX graphs written from them compute what the PyTorch modules compute
+(random weights), whole or as RRDBNet's trunk and head, the head in strips; the bfloat16 forms come close."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 
 from retouch.models.arch.srvgg import SRVGGNetCompact
 from retouch.tools.upscale import networks
+from retouch.tools.upscale.bf16 import Bf16RRDBNet, Bf16SRVGGNetCompact, native_bf16
 from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, to_onnx
 from test_ncnn import random_rrdbnet
 
@@ -64,3 +65,22 @@ def test_the_pytorch_runner_for_gpus_computes_the_same_as_onnx_runtime() -> None
     x = np.random.default_rng(3).random((1, 3, 20, 18), dtype=np.float32)
     on_cpu = networks._onnx_runner(network)(x)
     np.testing.assert_allclose(networks._torch_runner(network, torch.device("cpu"))(x), on_cpu, atol=2e-5)
+
+
+def test_bfloat16_forms_stay_close_to_float32_and_leave_the_network_alone() -> None:
+    rrdb = random_rrdbnet(2, blocks=2)
+    before = {k: v.clone() for k, v in rrdb.state_dict().items()}
+    x = np.random.default_rng(4).random((1, 3, 22, 30), dtype=np.float32)
+    expected = torch_output(rrdb, x)
+    with torch.inference_mode():
+        fast = Bf16RRDBNet(rrdb)(torch.from_numpy(x)).numpy()
+    assert fast.shape == expected.shape and np.abs(fast - expected).max() < 0.02
+    assert all(torch.equal(before[k], v) for k, v in rrdb.state_dict().items())  # 0.2 folded into a copy
+
+    torch.manual_seed(5)
+    compact = SRVGGNetCompact(num_feat=8, num_conv=2, upscale=3).eval()
+    expected = torch_output(compact, x)
+    with torch.inference_mode():
+        fast = Bf16SRVGGNetCompact(compact)(torch.from_numpy(x)).numpy()
+    assert np.abs(fast - expected).max() < 0.02
+    assert isinstance(native_bf16(), bool)

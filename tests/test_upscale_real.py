@@ -45,6 +45,14 @@ def test_the_default_model_is_built_in_and_super_resolves() -> None:
     check_plausible(low, high, 20)  # measured 22.8 dB (and 1.47x bicubic's sharpness)
 
 
+@pytest.mark.slow
+def test_the_default_model_in_bfloat16_stays_within_45_db_of_float32() -> None:
+    wheel_file("REALESRGAN_X4PLUS_UP4X.bin")
+    picture = Picture(butterfly(32))
+    exact = upscale(picture, precision="fp32").pixels  # the reference's float32 results (see bench/upscale.py)
+    assert psnr(upscale(picture, precision="bf16").pixels, exact) > 45
+
+
 def test_the_built_in_animation_model_super_resolves() -> None:
     wheel_file("REALESRGAN_ANIMAVIDEOV3_UP4X.bin")
     low = butterfly(64)
@@ -58,7 +66,8 @@ def test_the_x2_and_x3_exports_are_the_x4_network_shrunk() -> None:
     for scale in (2, 3):
         variant = upscale(picture, model=f"realesr-animevideov3-x{scale}")
         assert variant.pixels.shape == (40 * scale, 40 * scale, 3)
-        np.testing.assert_array_equal(variant.pixels, upscale(picture, model="realesr-animevideov3-x4", scale=scale).pixels)
+        x4_shrunk = upscale(picture, model="realesr-animevideov3-x4", scale=scale)
+        np.testing.assert_array_equal(variant.pixels, x4_shrunk.pixels)
 
 
 def test_the_built_in_animation_model_matches_the_official_release(tmp_path, monkeypatch) -> None:

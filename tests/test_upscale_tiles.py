@@ -72,9 +72,11 @@ def test_memory_is_one_band_not_the_whole_output() -> None:
 def test_progress_counts_every_tile() -> None:
     plan = plan_tiles((100, 100), (200, 200), tile=40, overlap=8, context=4)
     calls = []
-    run_tiles(
-        plan, lambda job: np.zeros((*job.target.shape, 1), np.float32), lambda *a: None, progress=lambda *c: calls.append(c)
-    )
+
+    def zeros(job: TileJob) -> np.ndarray:
+        return np.zeros((*job.target.shape, 1), np.float32)
+
+    run_tiles(plan, zeros, lambda *a: None, progress=lambda *c: calls.append(c))
     assert calls[0] == ("tiles", 0, plan.count) and calls[-1] == ("tiles", plan.count, plan.count)
     assert [c[1] for c in calls] == list(range(plan.count + 1))
 

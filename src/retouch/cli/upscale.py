@@ -34,6 +34,12 @@ def upscale_command(
         typer.Option("--denoise", min=0.0, max=1.0, help="realesr-general-x4v3 only: 0 keeps noise, 1 removes most."),
     ] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision", help="CPU: auto (bf16 where the CPU has it), fp32 (the reference's results) or bf16."
+        ),
+    ] = "auto",
     quality: Annotated[
         int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
     ] = None,
@@ -57,6 +63,7 @@ def upscale_command(
             device=device,
             progress=progress,
             denoise=denoise,
+            precision=precision,
         )
     written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
     report(

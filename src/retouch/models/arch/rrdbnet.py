@@ -80,10 +80,17 @@ class RRDBNet(nn.Module):
         return self.unshuffle
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x))
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """The input to ``num_feat`` features at the trunk's resolution: nearly all of the work."""
         if self.unshuffle > 1:
             x = F.pixel_unshuffle(x, self.unshuffle)
         feat = self.conv_first(x)
-        feat = feat + self.conv_body(self.body(feat))
+        return feat + self.conv_body(self.body(feat))
+
+    def head(self, feat: torch.Tensor) -> torch.Tensor:
+        """The trunk's features to the output, 4x their size: two enlargements and four convolutions."""
         feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), NEGATIVE_SLOPE)
         feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), NEGATIVE_SLOPE)
         return self.conv_last(F.leaky_relu(self.conv_hr(feat), NEGATIVE_SLOPE))

@@ -22,7 +22,9 @@ const PANEL = `
   <p>Enlarge the photo with fine detail instead of blur.</p>
   <label class="field">
     <span class="field-label">Model</span>
-    <select data-model aria-label="Model"><option value="${DEFAULT_MODEL}">${MODEL_LABELS[DEFAULT_MODEL]}</option></select>
+    <select data-model aria-label="Model">
+      <option value="${DEFAULT_MODEL}">${MODEL_LABELS[DEFAULT_MODEL]}</option>
+    </select>
   </label>
   <label class="field">
     <span class="field-label">Enlarge</span>
@@ -70,9 +72,8 @@ export function createUpscale(app) {
     denoiseField.hidden = modelSelect.value !== DENOISE_MODEL;
     denoiseValue.textContent = `${denoise.value}%`;
     const doc = app.doc;
-    sizeNote.textContent = doc
-      ? `Result: ${Math.max(1, Math.round(doc.width * factor()))} × ${Math.max(1, Math.round(doc.height * factor()))} pixels`
-      : "";
+    const side = (length) => Math.max(1, Math.round(length * factor()));
+    sizeNote.textContent = doc ? `Result: ${side(doc.width)} × ${side(doc.height)} pixels` : "";
     const chosen = modelSelect.selectedOptions[0];
     runButton.disabled = !doc || app.busy || !chosen || chosen.disabled;
   };
