@@ -6,6 +6,8 @@ Quality: LaMa-style masks (``bench/masks.py``, fixed seed) on the 24 Kodak photo
 - masked PSNR: 10 log10(1 / MSE) over the hole pixels only (RGB in [0, 1]), averaged over photos;
 - masked SSIM: the SSIM map (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, on each RGB
   channel of the whole photo, channels averaged) averaged over the hole pixels only, then over photos;
+- detail: the hole's mean luminance gradient against the photo's there (``detail_ratio``), averaged over photos:
+  1 = as much texture as the photo had, near 0 = a smooth blur; PSNR and SSIM alone reward blur;
 - time: wall-clock seconds per photo.
 
 Every fill is composited into the original outside the hole first (as the erase tool does), so all engines are
@@ -15,7 +17,8 @@ Speed: one 1200x1200 crop of an upscaled Kodak photo with a 400x400 hole in the 
 hands the engine for a 400x400 object in a 4000x3000 photo), timed for `patch` and `pypatchmatch` in this
 process, plus the whole `patch` call in a fresh process (imports and numba's on-disk cache included).
 
-Engines: patch (ours), telea and ns (cv2.inpaint), fsr (cv2.xphoto FSR_FAST), pypatchmatch (PyPI ``pypatchmatch``,
+Engines: patch (ours, default detail) and patch-detail1 (ours, ``detail=1``), telea and ns (cv2.inpaint),
+fsr (cv2.xphoto FSR_FAST), pypatchmatch (PyPI ``pypatchmatch``,
 ``patch_size=3`` as in its examples). Run from the repository root:
 
     .venv/bin/python bench/erase.py                       # everything
@@ -47,11 +50,15 @@ KODAK = ROOT.parent / "shared" / "eval" / "photos" / "kodak"
 Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (RGB uint8 HxWx3, bool HxW hole) -> RGB uint8
 
 
-def engine_patch(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    from retouch.tools.erase.patch import inpaint_patch
+def _patch(detail: float | None) -> Engine:
+    def run(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        from retouch.tools.erase.patch import DEFAULT_DETAIL, inpaint_patch
 
-    out = inpaint_patch(img.astype(np.float32) / np.float32(255), hole, seed=0)
-    return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
+        chosen = DEFAULT_DETAIL if detail is None else detail
+        out = inpaint_patch(img.astype(np.float32) / np.float32(255), hole, seed=0, detail=chosen)
+        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+    return run
 
 
 def _cv2_inpaint(flag: int) -> Engine:
@@ -78,7 +85,8 @@ def engine_pypatchmatch(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 ENGINES: dict[str, Engine] = {
-    "patch": engine_patch,
+    "patch": _patch(None),  # the default detail
+    "patch-detail1": _patch(1.0),  # all the texture: sharper, less accurate
     "telea": _cv2_inpaint(cv2.INPAINT_TELEA),
     "ns": _cv2_inpaint(cv2.INPAINT_NS),
     "fsr": engine_fsr,
@@ -113,6 +121,23 @@ def masked_ssim(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> floa
     return float(ssim_map(result, truth)[hole].mean())
 
 
+def detail_ratio(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """Mean luminance gradient magnitude of ``result`` over the hole's inner pixels (3+ px from its edge, where a
+    seam cannot count as detail) divided by the same for ``truth``: 1 = as much texture as the photo had, below 1
+    = blurred (a smooth fill scores near 0 however good its PSNR), above 1 = noisier than the photo."""
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    if not inner.any():
+        inner = hole
+
+    def gradient(img: np.ndarray) -> float:
+        grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+        return float(np.sqrt(gx * gx + gy * gy)[inner].mean())
+
+    return gradient(result) / max(gradient(truth), 1e-6)
+
+
 def load_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
@@ -128,9 +153,9 @@ def quality(photos: list[Path], kinds: list[str], engines: list[str], seed: int)
     for kind in kinds:
         holes = benchmark_masks(kind, shapes, seed)
         area = np.mean([h.mean() for h in holes])
-        rows: dict[str, tuple[list[float], list[float], list[float]]] = {}
+        rows: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {}
         for name in engines:
-            psnrs, ssims, secs = [], [], []
+            psnrs, ssims, secs, details = [], [], [], []
             for img, hole in zip(images, holes):
                 t0 = time.perf_counter()
                 out = ENGINES[name](img, hole)
@@ -139,13 +164,16 @@ def quality(photos: list[Path], kinds: list[str], engines: list[str], seed: int)
                 out[~hole] = img[~hole]
                 psnrs.append(masked_psnr(out, img, hole))
                 ssims.append(masked_ssim(out, img, hole))
-            rows[name] = (psnrs, ssims, secs)
+                details.append(detail_ratio(out, img, hole))
+            rows[name] = (psnrs, ssims, secs, details)
         print(f"\n-- {kind}: mean hole area {area:.1%}")
-        print(f"   {'engine':<13} {'PSNR':>7} {'SSIM':>7} {'s/photo':>8}   {'PSNR ratio':>10} {'SSIM ratio':>10}"
+        print(f"   {'engine':<13} {'PSNR':>7} {'SSIM':>7} {'detail':>6} {'s/photo':>8}   {'PSNR ratio':>10}"
+              f" {'SSIM ratio':>10}"
               f" {'wins PSNR':>9} {'wins SSIM':>9}")
         ref = rows.get("patch")
-        for name, (psnrs, ssims, secs) in rows.items():
-            line = f"   {name:<13} {np.mean(psnrs):7.3f} {np.mean(ssims):7.4f} {np.mean(secs):8.3f}"
+        for name, (psnrs, ssims, secs, details) in rows.items():
+            means = f"{np.mean(psnrs):7.3f} {np.mean(ssims):7.4f} {np.mean(details):6.2f} {np.mean(secs):8.3f}"
+            line = f"   {name:<13} {means}"
             if ref is not None and name != "patch":
                 wins_p = sum(a > b for a, b in zip(ref[0], psnrs))
                 wins_s = sum(a > b for a, b in zip(ref[1], ssims))

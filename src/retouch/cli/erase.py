@@ -36,6 +36,12 @@ def erase_command(
     strategy: Annotated[str, typer.Option("--strategy", help="HD strategy: auto, whole, resize or crop.")] = "auto",
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the patch engine's random search.")] = 0,
+    detail: Annotated[
+        float | None,
+        typer.Option(
+            "--detail", min=0.0, max=1.0, help="Patch engine: texture kept deep inside large holes (0 smooth, 1 all)."
+        ),
+    ] = None,
     resize_mask: Annotated[
         bool, typer.Option("--resize-mask", help="Scale a mask of another size to the image.")
     ] = False,
@@ -76,6 +82,7 @@ def erase_command(
             strategy=strategy,
             device=device,
             seed=seed,
+            detail=detail,
             progress=progress,
         )
     written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
