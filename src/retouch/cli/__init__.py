@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -68,26 +68,39 @@ def root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app; turn every expected error into one line and exit code 2."""
-    verbose = "--verbose" in (argv or sys.argv[1:]) or "-v" in (argv or sys.argv[1:])
+    """Entry point: run the app; turn every expected error into one line and exit code 2.
+
+    Run as the ``retouch`` program (``argv`` None), the process ends without the interpreter's teardown: by then
+    every output is written, closed and renamed, and unloading numba's compiled code alone took 0.2 s a run."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in args or "-v" in args
     try:
         code = app(args=argv, prog_name="retouch", standalone_mode=False)
     except RetouchError as error:
         print_error(str(error))
-        sys.exit(2)
+        _leave(2, argv is None)
     except UsageError as error:
         if error.format_message():  # empty when a group was called bare and its help was shown
             print_error(error.format_message())
-        sys.exit(2)
+        _leave(2, argv is None)
     except typer.Abort:
         print_error("aborted")
-        sys.exit(130)
+        _leave(130, argv is None)
     except KeyboardInterrupt:
         print_error("interrupted")
-        sys.exit(130)
+        _leave(130, argv is None)
     except Exception as error:  # a bug: still one line unless the user asked for details
         if verbose:
             raise
         print_error(f"internal error: {type(error).__name__}: {error} (run with --verbose for the traceback)")
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        _leave(1, argv is None)
+    _leave(code if isinstance(code, int) else 0, argv is None)
+
+
+def _leave(code: int, fast: bool) -> NoReturn:
+    """Exit with ``code``; ``fast``: flush the standard streams and skip the interpreter's teardown."""
+    if fast:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
