@@ -413,11 +413,11 @@ def main() -> None:
     if importlib.util.find_spec("retouch") is None:
         sys.exit("retouch is not importable: run with the project's virtual environment")
     models = [m for m in args.models.split(",") if m]
-    from retouch.tools.upscale.bf16 import native_bf16
+    from retouch.models.runtime import cpu_has_bf16
 
     print(f"# Upscale benchmark ({time.strftime('%Y-%m-%d %H:%M')}; command: {' '.join(sys.argv)})")
-    print(f"\nThis CPU {'multiplies' if native_bf16() else 'does not multiply'} bfloat16 natively: "
-          f"precision auto = {'bf16' if native_bf16() else 'fp32'}.")  # fmt: skip
+    print(f"\nThis CPU {'multiplies' if cpu_has_bf16() else 'does not multiply'} bfloat16 natively: "
+          f"precision auto = {'bf16' if cpu_has_bf16() else 'fp32'}.")  # fmt: skip
     if not args.skip_quality:
         quality(models, [s for s in args.sets.split(",") if s])
     with official_cache() as official:

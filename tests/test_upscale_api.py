@@ -14,7 +14,7 @@ import torch
 import retouch
 from retouch.errors import InvalidInput, TooLarge
 from retouch.tools.upscale import upscale
-from retouch.tools.upscale.bf16 import native_bf16
+from retouch.models.runtime import cpu_has_bf16
 from retouch.types import Metadata, Picture
 from test_ncnn import random_rrdbnet, random_srvgg
 from test_upscale_weights import home, install_ncnn, install_pth  # noqa: F401  (home is a fixture)
@@ -70,7 +70,7 @@ def test_bfloat16_agrees_with_float32_and_auto_is_one_of_them(srvgg) -> None:
     fast = upscale(picture, model="tiny-srvgg", precision="bf16").pixels
     assert psnr(fast, exact) > 45
     auto = upscale(picture, model="tiny-srvgg").pixels
-    assert np.array_equal(auto, fast if native_bf16() else exact)
+    assert np.array_equal(auto, fast if cpu_has_bf16() else exact)
     with pytest.raises(InvalidInput, match="unknown precision 'fp16'"):
         upscale(picture, model="tiny-srvgg", precision="fp16")
 

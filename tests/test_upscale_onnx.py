@@ -10,7 +10,8 @@ import torch
 
 from retouch.models.arch.srvgg import SRVGGNetCompact
 from retouch.tools.upscale import networks
-from retouch.tools.upscale.bf16 import Bf16RRDBNet, Bf16SRVGGNetCompact, native_bf16
+from retouch.models.runtime import cpu_has_bf16
+from retouch.tools.upscale.bf16 import Bf16RRDBNet, Bf16SRVGGNetCompact
 from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, to_onnx
 from test_ncnn import random_rrdbnet
 
@@ -83,4 +84,4 @@ def test_bfloat16_forms_stay_close_to_float32_and_leave_the_network_alone() -> N
     with torch.inference_mode():
         fast = Bf16SRVGGNetCompact(compact)(torch.from_numpy(x)).numpy()
     assert np.abs(fast - expected).max() < 0.02
-    assert isinstance(native_bf16(), bool)
+    assert isinstance(cpu_has_bf16(), bool)

@@ -52,6 +52,18 @@ def select_device(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere oneDNN emulates it,
+    slower than float32."""
+    import torch
+
+    try:  # a private helper; without it we cannot tell, and float32 is always right
+        flags = torch._C._cpu._get_cpu_capability()
+    except AttributeError:
+        return False
+    return bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
+
+
 def default_threads() -> int:
     """``$RETOUCH_THREADS``, else the CPUs this process may run on."""
     configured = os.environ.get("RETOUCH_THREADS")

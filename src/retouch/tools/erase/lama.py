@@ -72,6 +72,8 @@ def load_lama(path: Path, device: torch.device, *, precision: str = "auto") -> L
     """
     import torch
 
+    from retouch.models.runtime import cpu_has_bf16
+
     if precision not in PRECISIONS:
         raise InvalidInput(f"unknown LaMa precision '{precision}'; choose one of: {', '.join(PRECISIONS)}")
     generator = load_generator(path)
@@ -138,17 +140,6 @@ def generator_state(state: dict[str, Any], path: Path) -> dict[str, Any]:
         raise InvalidInput(f"{path.name} holds no LaMa generator (no '{GENERATOR_PROBE}' tensor)")
     prefix = prefixes[0]
     return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix + "model.")}
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (elsewhere oneDNN emulates it, slower than float32)."""
-    import torch
-
-    try:  # a private helper; without it we cannot tell, and float32 is always right
-        flags = torch._C._cpu._get_cpu_capability()
-    except AttributeError:
-        return False
-    return bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
 
 
 def _count_blocks(state: dict[str, Any]) -> int:

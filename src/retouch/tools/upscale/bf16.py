@@ -22,15 +22,6 @@ from retouch.models.arch.rrdbnet import NEGATIVE_SLOPE, RESIDUAL_SCALE, RRDBNet,
 from retouch.models.arch.srvgg import SRVGGNetCompact
 
 
-def native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (else bfloat16 convolutions are emulated, and slower)."""
-    try:  # a private helper; without it we cannot tell, and float32 is always right
-        flags = torch._C._cpu._get_cpu_capability()
-    except AttributeError:
-        return False
-    return bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
-
-
 def _bf16(x: torch.Tensor) -> torch.Tensor:
     return x.to(dtype=torch.bfloat16, memory_format=torch.channels_last)
 

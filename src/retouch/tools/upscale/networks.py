@@ -189,7 +189,7 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
     from torch import nn
 
     from retouch.models.arch.rrdbnet import RRDBNet
-    from retouch.tools.upscale.bf16 import native_bf16
+    from retouch.models.runtime import cpu_has_bf16
 
     native = int(module.scale)
     multiple = int(module.size_multiple)
@@ -199,7 +199,7 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
         context = sum(isinstance(layer, nn.Conv2d) for layer in module.modules())
     if device.type != "cpu":
         run = _torch_runner(module, device)
-    elif precision == "bf16" or (precision == "auto" and native_bf16()):
+    elif precision == "bf16" or (precision == "auto" and cpu_has_bf16()):
         run = _bf16_runner(module)
     else:
         run = _onnx_runner(module)
