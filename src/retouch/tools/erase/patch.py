@@ -120,7 +120,10 @@ def inpaint_patch(
 
 def warm_up() -> None:
     """Load the compiled kernels from numba's on-disk cache now (about half a second of imports and linking in a
-    new process), e.g. in a background thread while the photo decodes, so the first real fill starts at once."""
+    new process), and OpenCV, which the erase tool grows masks with (0.1 s), e.g. in a background thread while
+    the photo decodes, so the first real fill starts at once."""
+    import cv2  # noqa: F401
+
     img = np.zeros((40, 40, 3), np.float32)
     hole = np.zeros((40, 40), bool)
     hole[14:26, 14:26] = True
@@ -187,8 +190,8 @@ def _complete_level(
         deep = (hole > 0) & (hole_depth > CARRY_DEPTH / shrink)
         dy, dx = (a.astype(np.int32) for a in np.nonzero(deep))
         k.vote(img, all_ty, all_tx, kn, sy, sx, level.weight, r, dy, dx, img)
-    if not coarsest:  # below the coarsest level, search only near the edge; deeper targets keep their copy
-        searched = (hole > 0) & (hole_depth <= DETAIL_REACH * DETAIL_DEPTH / shrink)
+    if shrink == 1:  # at full size, search only the targets near the edge; deeper ones keep their copy
+        searched = (hole > 0) & (hole_depth <= DETAIL_REACH * DETAIL_DEPTH)
         ty, tx, tidx = k.targets(searched.astype(np.uint8), r)
         picked = all_tidx[ty, tx]
         sy = sy.reshape(-1, kn)[picked].ravel()
