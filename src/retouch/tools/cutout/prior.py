@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-REACH = 0.005  # of the long side: how far a pixel looks for the response it is compared with
+# Of the long side: how far a pixel looks for the response it is compared with. 0.005 scored best on the
+# alphamatting photos (mean SAD 26.8 after matting, 28.9 at 0.01) but left a faint sail in kodim10 blotchy, half
+# raised and half not; 0.01 raises it more evenly.
+REACH = 0.01
 FLOOR = 0.05  # local maxima below this are noise, not a faint subject
 SHARPNESS = 4  # the trust in the prior: |2 p - 1| ** SHARPNESS (1 where it says 0 or 1, 0 where it says 0.5)
 
