@@ -57,9 +57,10 @@ def extract(
         alpha = alpha * existing
     progress("edge colours", 0, 1)
     scale = max(picture.width, picture.height) / 1024
-    foreground = estimate_foreground(rgb, alpha, scale=max(scale, 0.5))
+    foreground = estimate_foreground(rgb, alpha, scale=max(scale, 0.5), in_place=True)  # rgb is ours
     progress("edge colours", 1, 1)
-    return Extraction(alpha=alpha.astype(np.float32), foreground=foreground, coarse=coarse, model=segmenter.name)
+    alpha = alpha.astype(np.float32, copy=False)
+    return Extraction(alpha=alpha, foreground=foreground, coarse=coarse, model=segmenter.name)
 
 
 def cutout(

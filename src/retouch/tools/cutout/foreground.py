@@ -24,17 +24,22 @@ SMALL = 6
 _EPS = np.float32(1e-4)
 
 
-def estimate_foreground(image: np.ndarray, alpha: np.ndarray, *, scale: float = 1.0) -> np.ndarray:
+def estimate_foreground(
+    image: np.ndarray, alpha: np.ndarray, *, scale: float = 1.0, in_place: bool = False
+) -> np.ndarray:
     """F (float32 HxWx3 in [0, 1]) for ``image`` (HxWx3) and ``alpha`` (HxW), both float32 in [0, 1].
 
     ``scale`` stretches the windows (90 and 6 pixels at scale 1, meant for a photo of about a megapixel). Where
     alpha is exactly 1 the result is the image itself, so opaque pixels keep their values exactly. Only the
     bounding box of the soft pixels (plus the large window) is computed; above scale 1 the local means are taken
     on a copy shrunk by ``scale`` (they are smooth) and only the last step, the compositing equation, runs at
-    full resolution.
+    full resolution. in_place: write the result into ``image`` (float32, C-contiguous) instead of a copy, which
+    on a 12-megapixel photo saves copying 144 MB.
     """
     soft = (alpha > 0) & (alpha < 1)
-    result = image.astype(np.float32, copy=True)
+    if in_place and (image.dtype != np.float32 or not image.flags.c_contiguous):
+        raise ValueError("estimate_foreground(in_place=True) needs a C-contiguous float32 image")
+    result = image if in_place else image.astype(np.float32, copy=True)
     if not np.any(soft):
         return result
     shrink = max(scale, 1.0)
