@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from retouch.types import ProgressCallback, no_progress
+
+if TYPE_CHECKING:
+    from retouch.types import Picture
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,34 @@ def report(ctx: typer.Context, human: str, data: dict[str, Any] | list[Any]) -> 
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     elif not st.quiet and human:
         typer.echo(human)
+
+
+def write_result(
+    ctx: typer.Context,
+    picture: Picture,
+    target: Path,
+    *,
+    quality: int | None,
+    overwrite: bool,
+    provenance: bool,
+    show_size: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save a command's result (atomically; see ``retouch.io.save_image``) and report it: "wrote PATH" (with the
+    size when ``show_size``) for people; path, size, operations and ``extra`` as JSON. Returns the path."""
+    from retouch.io import save_image
+
+    written = save_image(picture, target, quality=quality, overwrite=overwrite, provenance=provenance)
+    size = f" ({picture.width}x{picture.height})" if show_size else ""
+    data = {
+        "output": str(written),
+        "width": picture.width,
+        "height": picture.height,
+        "operations": list(picture.metadata.operations),
+        **(extra or {}),
+    }
+    report(ctx, f"wrote {written}{size}", data)
+    return written
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, report
+from retouch.cli.common import output_path, progress_bar, write_result
 
 Model = typer.Option(
     "--model", help="Cutout model (see 'retouch models list'); default: the best installed permissive one."
@@ -41,7 +41,7 @@ def cutout_command(
     ] = False,
 ) -> None:
     """Remove the background: an RGBA image (PNG or WebP), or the matte alone with --mask-only."""
-    from retouch.io import load_image, save_image
+    from retouch.io import load_image
     from retouch.tools.cutout import cutout
 
     picture = load_image(image)
@@ -59,12 +59,7 @@ def cutout_command(
             device=device,
             progress=progress,
         )
-    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
-    report(
-        ctx,
-        f"wrote {written}",
-        {"output": str(written), "width": result.width, "height": result.height, "operations": list(result.metadata.operations)},
-    )
+    write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
 
 
 def replace_bg_command(
@@ -98,7 +93,7 @@ def replace_bg_command(
     ] = False,
 ) -> None:
     """Replace the background with a colour, an image, a blurred copy of the photo, or transparency."""
-    from retouch.io import load_image, save_image
+    from retouch.io import load_image
     from retouch.tools.cutout.replace import replace_background
 
     picture = load_image(image)
@@ -117,8 +112,7 @@ def replace_bg_command(
             device=device,
             progress=progress,
         )
-    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
-    report(ctx, f"wrote {written}", {"output": str(written), "operations": list(result.metadata.operations)})
+    write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
 
 
 def register(app: typer.Typer) -> None:

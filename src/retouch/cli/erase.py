@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, report
+from retouch.cli.common import output_path, progress_bar, write_result
 
 Engine = typer.Option("--engine", "-e", help="auto (best installed network, else patch), patch, lama or migan.")
 
@@ -56,7 +56,7 @@ def erase_command(
     """Erase what the mask or boxes cover, filling it with what plausibly lies behind."""
     from retouch import masks
     from retouch.errors import InvalidInput
-    from retouch.io import load_image, save_image
+    from retouch.io import load_image
     from retouch.tools.erase import erase
     from retouch.tools.erase.engines import resolve_engine_name
 
@@ -85,5 +85,4 @@ def erase_command(
             detail=detail,
             progress=progress,
         )
-    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
-    report(ctx, f"wrote {written}", {"output": str(written), "operations": list(result.metadata.operations)})
+    write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)

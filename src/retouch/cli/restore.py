@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, report, state
+from retouch.cli.common import output_path, progress_bar, state, write_result
 
 FACES_HELP = (
     "Restore faces (needs the face model: retouch models pull gfpgan-v1.4). Default: restore them when the model "
@@ -51,7 +51,7 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restore an old or damaged photo: faces, scratches and dust, noise, colour cast, and optionally its size."""
-    from retouch.io import load_image, save_image
+    from retouch.io import load_image
     from retouch.tools.restore import WARNING_PREFIX, restore
 
     strengths = parse_strengths(strength)
@@ -82,11 +82,14 @@ def restore_command(
             device=device,
             progress=progress,
         )
-    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
-    report(
+    write_result(
         ctx,
-        f"wrote {written}",
-        {"output": str(written), "operations": list(result.metadata.operations), "warnings": warnings},
+        result,
+        target,
+        quality=quality,
+        overwrite=overwrite,
+        provenance=not no_provenance,
+        extra={"warnings": warnings},
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, report
+from retouch.cli.common import output_path, progress_bar, write_result
 
 
 def upscale_command(
@@ -49,7 +49,7 @@ def upscale_command(
     ] = False,
 ) -> None:
     """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
-    from retouch.io import load_image, save_image
+    from retouch.io import load_image
     from retouch.tools.upscale import DEFAULT_MODEL, upscale
 
     picture = load_image(image)
@@ -65,14 +65,6 @@ def upscale_command(
             denoise=denoise,
             precision=precision,
         )
-    written = save_image(result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
-    report(
-        ctx,
-        f"wrote {written} ({result.width}x{result.height})",
-        {
-            "output": str(written),
-            "width": result.width,
-            "height": result.height,
-            "operations": list(result.metadata.operations),
-        },
+    write_result(
+        ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance, show_size=True
     )
