@@ -8,12 +8,13 @@ its neighbourhood counts as subject even when faint. Next to a confident subject
 nothing changes; a neighbourhood that peaks below ``FLOOR`` is noise and keeps its value.
 
 Measured on the alphamatting.com photos with isnet-imgly (the data of bench/cutout.py), before any matting, with a
-reach of 0.005: mean SAD 38.7 -> 29.0, MSE 0.062 -> 0.043 (0.01, the reach used, 30.1); better on 8 photos (a flower, a troll's hair and a plant recovered), worse on
-4 (GT03, GT08, GT09 with loose hair, whose raised strands are fully opaque in the prior; GT10 slightly). The matting
-then decides those from the colours: the trimap takes its foreground seeds from the network's own confident pixels,
-never from raised ones, and the prior is trusted least where it is neither 0 nor 1. A wider reach raises less
-(0.02 of the long side: 32.2). The risk is a faint response the network rightly gave to
-something behind the subject; a hedged gap enclosed by the subject is kept as background by the trimap.
+reach of 0.005: mean SAD 38.7 -> 29.0, MSE 0.062 -> 0.043 (0.01, the reach used, 30.1); better on 8 photos (a
+flower, a troll's hair and a plant recovered), worse on 4 (GT03, GT08, GT09 with loose hair, whose raised strands
+are fully opaque in the prior; GT10 slightly). The matting then decides those from the colours: the trimap takes its
+foreground seeds from the network's own confident pixels, never from raised ones, and the prior is trusted least
+where it is neither 0 nor 1. A wider reach raises less (0.02 of the long side: 32.2). The risk is a faint response
+the network rightly gave to something behind the subject; a hedged gap enclosed by the subject is kept as background
+by the trimap.
 """
 
 from __future__ import annotations
