@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from retouch.types import Picture
 
 
+# Options of every command that writes a photo, defined once.
+OutputOption = typer.Option("--output", "-o", help="Output file; its extension picks the format.")
+DeviceOption = typer.Option("--device", help="auto, cpu or cuda.")
+QualityOption = typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
+OverwriteOption = typer.Option("--overwrite", help="Replace the output file if it exists.")
+NoProvenanceOption = typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
+
+
 @dataclass(frozen=True)
 class CliState:
     quiet: bool = False

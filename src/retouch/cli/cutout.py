@@ -7,12 +7,19 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, write_result
+from retouch.cli.common import (
+    DeviceOption,
+    NoProvenanceOption,
+    OverwriteOption,
+    QualityOption,
+    output_path,
+    progress_bar,
+    write_result,
+)
 
 Model = typer.Option(
     "--model", help="Cutout model (see 'retouch models list'); default: the best installed permissive one."
 )
-Device = typer.Option("--device", help="auto, cpu or cuda.")
 Output = typer.Option("--output", "-o", help="Output file; its extension picks the format (PNG/WebP keep alpha).")
 
 
@@ -33,12 +40,10 @@ def cutout_command(
     no_refine: Annotated[
         bool, typer.Option("--no-refine", help="Keep the network's own mask, resized (no full-resolution matting).")
     ] = False,
-    device: Annotated[str, Device] = "auto",
-    quality: Annotated[int | None, typer.Option("--quality", min=1, max=100, help="WebP/JPEG quality.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
-    no_provenance: Annotated[
-        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
-    ] = False,
+    device: Annotated[str, DeviceOption] = "auto",
+    quality: Annotated[int | None, QualityOption] = None,
+    overwrite: Annotated[bool, OverwriteOption] = False,
+    no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Remove the background: an RGBA image (PNG or WebP), or the matte alone with --mask-only."""
     from retouch.io import load_image
@@ -85,12 +90,10 @@ def replace_bg_command(
     ] = False,
     shadow: Annotated[bool, typer.Option("--shadow", help="Add a soft contact shadow under the subject.")] = False,
     model: Annotated[str | None, Model] = None,
-    device: Annotated[str, Device] = "auto",
-    quality: Annotated[int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
-    no_provenance: Annotated[
-        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
-    ] = False,
+    device: Annotated[str, DeviceOption] = "auto",
+    quality: Annotated[int | None, QualityOption] = None,
+    overwrite: Annotated[bool, OverwriteOption] = False,
+    no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Replace the background with a colour, an image, a blurred copy of the photo, or transparency."""
     from retouch.io import load_image

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, write_result
+from retouch.cli.common import (
+    DeviceOption,
+    NoProvenanceOption,
+    OutputOption,
+    OverwriteOption,
+    QualityOption,
+    output_path,
+    progress_bar,
+    write_result,
+)
 
 Engine = typer.Option("--engine", "-e", help="auto (best installed network, else patch), patch, lama or migan.")
 
@@ -23,9 +32,7 @@ def erase_command(
     box: Annotated[
         list[str] | None, typer.Option("--box", "-b", help="A rectangle to erase, as x,y,w,h. Repeatable.")
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format.")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
     engine: Annotated[str, Engine] = "auto",
     grow: Annotated[
         int | None, typer.Option("--grow", min=0, help="Pixels to grow the mask by (default: a few, by size).")
@@ -34,7 +41,7 @@ def erase_command(
         float | None, typer.Option("--feather", min=0, help="Soft edge width inside the grown mask, pixels.")
     ] = None,
     strategy: Annotated[str, typer.Option("--strategy", help="HD strategy: auto, whole, resize or crop.")] = "auto",
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, DeviceOption] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the patch engine's random search.")] = 0,
     detail: Annotated[
         float | None,
@@ -45,13 +52,9 @@ def erase_command(
     resize_mask: Annotated[
         bool, typer.Option("--resize-mask", help="Scale a mask of another size to the image.")
     ] = False,
-    quality: Annotated[
-        int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
-    no_provenance: Annotated[
-        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
-    ] = False,
+    quality: Annotated[int | None, QualityOption] = None,
+    overwrite: Annotated[bool, OverwriteOption] = False,
+    no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Erase what the mask or boxes cover, filling it with what plausibly lies behind."""
     from retouch import masks

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, state, write_result
+from retouch.cli.common import (
+    DeviceOption,
+    NoProvenanceOption,
+    OutputOption,
+    OverwriteOption,
+    QualityOption,
+    output_path,
+    progress_bar,
+    state,
+    write_result,
+)
 
 FACES_HELP = (
     "Restore faces (needs the face model: retouch models pull gfpgan-v1.4). Default: restore them when the model "
@@ -19,9 +29,7 @@ FACES_HELP = (
 def restore_command(
     ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="The photo to restore.")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format.")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
     faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help=FACES_HELP, show_default=False)] = None,
     strength: Annotated[
         str,
@@ -43,12 +51,10 @@ def restore_command(
     upscale: Annotated[int, typer.Option("--upscale", min=1, max=4, help="Enlarge the photo 1, 2, 3 or 4 times.")] = 1,
     detector: Annotated[str, typer.Option("--detector", help="Face detector: auto, retinaface or yunet.")] = "auto",
     face_model: Annotated[str, typer.Option("--face-model", help="Face restoration model.")] = "gfpgan-v1.4",
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
-    quality: Annotated[int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
-    no_provenance: Annotated[
-        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
-    ] = False,
+    device: Annotated[str, DeviceOption] = "auto",
+    quality: Annotated[int | None, QualityOption] = None,
+    overwrite: Annotated[bool, OverwriteOption] = False,
+    no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Restore an old or damaged photo: faces, scratches and dust, noise, colour cast, and optionally its size."""
     from retouch.io import load_image

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import state
+from retouch.cli.common import DeviceOption, state
 from retouch.server.settings import ServerSettings
 
 DEFAULTS = ServerSettings()  # light: the settings module imports nothing heavy
@@ -47,7 +47,7 @@ def serve_command(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Longest a job may run, in seconds.")
     ] = DEFAULTS.job_timeout_s,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = DEFAULTS.device,
+    device: Annotated[str, DeviceOption] = DEFAULTS.device,
 ) -> None:
     """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json)."""
     import uvicorn

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from retouch.cli.common import output_path, progress_bar, write_result
+from retouch.cli.common import (
+    DeviceOption,
+    NoProvenanceOption,
+    OutputOption,
+    OverwriteOption,
+    QualityOption,
+    output_path,
+    progress_bar,
+    write_result,
+)
 
 
 def upscale_command(
@@ -23,9 +32,7 @@ def upscale_command(
             "--model", "-m", help="Upscaling model (default realesrgan-x4plus; see `retouch models list`)."
         ),
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output file; its extension picks the format.")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
     tile: Annotated[
         int | None, typer.Option("--tile", min=32, help="Tile side in input pixels; smaller uses less memory.")
     ] = None,
@@ -33,20 +40,16 @@ def upscale_command(
         float | None,
         typer.Option("--denoise", min=0.0, max=1.0, help="realesr-general-x4v3 only: 0 keeps noise, 1 removes most."),
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, DeviceOption] = "auto",
     precision: Annotated[
         str,
         typer.Option(
             "--precision", help="CPU: auto (bf16 where the CPU has it), fp32 (the reference's results) or bf16."
         ),
     ] = "auto",
-    quality: Annotated[
-        int | None, typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
-    no_provenance: Annotated[
-        bool, typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
-    ] = False,
+    quality: Annotated[int | None, QualityOption] = None,
+    overwrite: Annotated[bool, OverwriteOption] = False,
+    no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
     from retouch.io import load_image
