@@ -3,6 +3,8 @@
 // POST /api/replace-bg with a colour, "blur", "transparent", or an image chosen here (sent as a data URL, scaled
 // down in the page so that the form field stays under the server's size limit for fields).
 
+import { wholeImageTool } from "./whole-image.js";
+
 const MAX_FIELD_BYTES = 900 * 1024; // the server reads form fields up to 1 MB
 const NO_MODEL_HINT =
   "No background-removal model is installed. Run one of: retouch models pull birefnet-general-lite · isnet-general-use · u2net · u2netp";
@@ -57,26 +59,18 @@ function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
     sync();
   };
   runButton.addEventListener("click", run);
-  return {
-    name,
-    title,
-    icon,
-    panel,
-    configure: (info) => configureModels(panel, info),
-    cursorRadius: () => 0,
-    pointerDown: () => false,
-    pointerMove() {},
-    pointerUp() {},
-    undoLocal: () => false,
-    redoLocal: () => false,
-    reset: sync,
-    busyChanged: sync,
-    keydown(event) {
-      if (event.key !== "Enter") return false;
-      run();
-      return true;
+  return wholeImageTool(
+    {
+      name,
+      title,
+      icon,
+      panel,
+      configure: (info) => configureModels(panel, info),
+      reset: sync,
+      busyChanged: sync,
     },
-  };
+    run,
+  );
 }
 
 const CUTOUT_PANEL = `

@@ -2,6 +2,8 @@
 // colour, faces, and optionally its size. No painting. After a run the panel shows what was done, including
 // warnings such as a face model that is not installed (with the command that installs it).
 
+import { wholeImageTool } from "./whole-image.js";
+
 const FACE_MODEL = "gfpgan-v1.4";
 
 const PANEL = `
@@ -88,7 +90,7 @@ export function createRestore(app) {
 
   runButton.addEventListener("click", run);
 
-  return {
+  const tool = {
     name: "restore",
     title: "Restore",
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3l1.8 4.2L18 9l-4.2 1.8L12 15l-1.8-4.2L6 9l4.2-1.8z"/><path d="M5 17l.9 2.1L8 20l-2.1.9L5 23l-.9-2.1L2 20l2.1-.9zM19 14l.7 1.5 1.5.7-1.5.7-.7 1.5-.7-1.5-1.5-.7 1.5-.7z"/></svg>',
@@ -104,24 +106,12 @@ export function createRestore(app) {
         : "";
     },
 
-    cursorRadius: () => 0,
-    pointerDown: () => false,
-    pointerMove() {},
-    pointerUp() {},
-    undoLocal: () => false,
-    redoLocal: () => false,
-
     reset() {
       showNote([]);
       sync();
     },
 
     busyChanged: sync,
-
-    keydown(event) {
-      if (event.key !== "Enter") return false;
-      run();
-      return true;
-    },
   };
+  return wholeImageTool(tool, run);
 }

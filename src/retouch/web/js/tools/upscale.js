@@ -2,6 +2,8 @@
 // The panel picks the model (those the server lists, the ones not installed disabled) and the factor, and
 // shows the size the result will have.
 
+import { wholeImageTool } from "./whole-image.js";
+
 const DEFAULT_MODEL = "realesrgan-x4plus";
 const DENOISE_MODEL = "realesr-general-x4v3"; // the one model with a denoise strength
 const MODEL_LABELS = {
@@ -89,7 +91,7 @@ export function createUpscale(app) {
   for (const input of [modelSelect, preset, custom, denoise]) input.addEventListener("input", sync);
   runButton.addEventListener("click", run);
 
-  return {
+  const tool = {
     name: "upscale",
     title: "Upscale",
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="11" width="10" height="10" rx="1.5"/><path d="M14 3h7v7M21 3l-8 8M3 7V4a1 1 0 0 1 1-1h3"/></svg>',
@@ -110,19 +112,8 @@ export function createUpscale(app) {
       sync();
     },
 
-    cursorRadius: () => 0,
-    pointerDown: () => false,
-    pointerMove() {},
-    pointerUp() {},
-    undoLocal: () => false,
-    redoLocal: () => false,
     reset: sync,
     busyChanged: sync,
-
-    keydown(event) {
-      if (event.key !== "Enter") return false;
-      run();
-      return true;
-    },
   };
+  return wholeImageTool(tool, run);
 }
