@@ -95,20 +95,6 @@ def assemble_band(
     return BandSystem(stencil=stencil, rhs=rhs, index=index, ys=ys, xs=xs)
 
 
-def band_system(
-    image: np.ndarray,
-    alpha: np.ndarray,
-    unknown: np.ndarray,
-    *,
-    epsilon: float = 1e-6,
-    prior: np.ndarray | None = None,
-    prior_weight: np.ndarray | float = 0.0,
-):
-    """``assemble_band`` as (scipy CSR ``A``, ``b``, (ys, xs))."""
-    system = assemble_band(image, alpha, unknown, epsilon=epsilon, prior=prior, prior_weight=prior_weight)
-    return system.matrix(), system.rhs, (system.ys, system.xs)
-
-
 def solve_band(
     image: np.ndarray,
     alpha: np.ndarray,
@@ -120,12 +106,12 @@ def solve_band(
     tolerance: float = 1e-5,
     max_iterations: int = 2000,
 ) -> np.ndarray:
-    """The matte with the unknown pixels solved (float32 HxW in [0, 1]); known pixels keep their ``alpha``.
+    """The matte with the unknown pixels solved (float64 HxW in [0, 1]); known pixels keep their ``alpha``.
 
     Conjugate gradients started from ``alpha`` (the caller passes its best estimate there), until the residual
     falls below ``tolerance`` times the right-hand side or after ``max_iterations`` steps.
     """
-    result = np.array(alpha, dtype=np.float32)
+    result = np.array(alpha, dtype=np.float64)
     if not np.any(unknown):
         return result
     system = assemble_band(image, alpha, unknown, epsilon=epsilon, prior=prior, prior_weight=prior_weight)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from retouch.tools.cutout.laplacian import assemble_band
+from retouch.tools.cutout.laplacian import solve_band
 from retouch.tools.cutout.prior import confidence, network_prior
 
 HIGH = 0.98  # the network's own map above this is foreground, away from the edge...
@@ -101,7 +101,17 @@ def solve_matte(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
         start = np.where(fg_l, 1.0, np.where(bg_l, 0.0, start)).astype(np.float64)
         coarsest, between, finest = ITERATIONS
         steps = coarsest if depth == 0 else finest if depth == len(levels) - 1 else between
-        alpha = _solve_level(img, start, ~(fg_l | bg_l), prior_l, weight_l, steps)
+        # the level's band improved from ``start`` by at most ``steps`` conjugate-gradient steps
+        alpha = solve_band(
+            img,
+            start,
+            ~(fg_l | bg_l),
+            epsilon=EPSILON,
+            prior=prior_l,
+            prior_weight=weight_l,
+            tolerance=1e-6,
+            max_iterations=steps,
+        )
     assert alpha is not None
     return alpha.astype(np.float32)
 
@@ -126,20 +136,6 @@ def _pyramid(image: np.ndarray, prior: np.ndarray, weight: np.ndarray, fg: np.nd
             )
         )
     return levels
-
-
-def _solve_level(
-    image: np.ndarray, start: np.ndarray, unknown: np.ndarray, prior: np.ndarray, weight: np.ndarray, steps: int
-) -> np.ndarray:
-    """The level's band improved from ``start`` by at most ``steps`` conjugate-gradient steps."""
-    result = start.copy()
-    if not np.any(unknown):
-        return result
-    system = assemble_band(image, start, unknown, epsilon=EPSILON, prior=prior, prior_weight=weight)
-    solution = start[system.ys, system.xs]
-    system.solve(solution, iterations=steps, tolerance=1e-6)
-    result[system.ys, system.xs] = np.clip(solution, 0.0, 1.0)
-    return result
 
 
 def _core(mask: np.ndarray, radius: int) -> np.ndarray:
