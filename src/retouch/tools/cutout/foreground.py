@@ -15,8 +15,8 @@ windows; with the true alpha it is 0.0054. What is left of the error comes from 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from retouch.tools.cutout import _kernels
 from retouch.tools.cutout.upsample import sample_axis
 
 LARGE = 90  # window radii at scale 1: far colours first, then detail
@@ -54,7 +54,8 @@ def estimate_foreground(
     h, w = a.shape
     rows, cols = sample_axis(h, fg_mean.shape[0]), sample_axis(w, fg_mean.shape[1])
     crop = result[box]  # a view: written in place
-    _finish(img, a, fg_mean.astype(np.float32), bg_mean.astype(np.float32), rows, cols, crop)
+    # the compositing equation's residual given to F at each soft pixel, the means enlarged on the fly
+    _kernels.finish_foreground(img, a, fg_mean.astype(np.float32), bg_mean.astype(np.float32), rows, cols, crop)
     return result
 
 
@@ -77,36 +78,6 @@ def _local_means(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, radius: int)
     fg_mean = cv2.blur(fg * a, size) / (blurred_alpha + _EPS)
     bg_mean = cv2.blur(bg * (1 - a), size) / ((1 - blurred_alpha) + _EPS)
     return fg_mean, bg_mean
-
-
-@njit(cache=True, nogil=True)
-def _finish(image, alpha, fg_mean, bg_mean, rows, cols, out):  # pragma: no cover - compiled
-    """The compositing equation's residual given to F, at each soft pixel, with the local means enlarged
-    (bilinear) from their own size on the fly."""
-    y0s, y1s, fys = rows
-    x0s, x1s, fxs = cols
-    for y in range(out.shape[0]):
-        y0 = y0s[y]
-        y1 = y1s[y]
-        fy = fys[y]
-        for x in range(out.shape[1]):
-            a = alpha[y, x]
-            if a <= 0.0 or a >= 1.0:
-                continue
-            x0 = x0s[x]
-            x1 = x1s[x]
-            fx = fxs[x]
-            w00 = (1 - fy) * (1 - fx)
-            w01 = (1 - fy) * fx
-            w10 = fy * (1 - fx)
-            w11 = fy * fx
-            for c in range(3):
-                f = w00 * fg_mean[y0, x0, c] + w01 * fg_mean[y0, x1, c]
-                f += w10 * fg_mean[y1, x0, c] + w11 * fg_mean[y1, x1, c]
-                b = w00 * bg_mean[y0, x0, c] + w01 * bg_mean[y0, x1, c]
-                b += w10 * bg_mean[y1, x0, c] + w11 * bg_mean[y1, x1, c]
-                value = f + a * (image[y, x, c] - a * f - (1 - a) * b)
-                out[y, x, c] = min(max(value, 0.0), 1.0)
 
 
 def _shrunk(image: np.ndarray, alpha: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:

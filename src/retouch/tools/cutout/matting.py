@@ -27,8 +27,8 @@ instead of the map: 26.9, and a hedged gap inside the subject turns opaque.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from retouch.tools.cutout import _kernels
 from retouch.tools.cutout.laplacian import solve_band
 from retouch.tools.cutout.prior import confidence, network_prior
 
@@ -146,22 +146,9 @@ def _core(mask: np.ndarray, radius: int) -> np.ndarray:
         return mask
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    deepest = _label_maxima(labels, depth, count)
+    deepest = _kernels.label_maxima(labels, depth, count)  # each region's deepest pixel
     needed = np.maximum(np.minimum(np.float32(radius), deepest * np.float32(0.5)), np.float32(1.0))
     return mask & (depth >= needed[labels])
-
-
-@njit(cache=True, nogil=True)
-def _label_maxima(labels, values, count):  # pragma: no cover - compiled
-    """The largest value of each label (0 for a label with no pixel)."""
-    result = np.zeros(count, dtype=np.float32)
-    h, w = labels.shape
-    for y in range(h):
-        for x in range(w):
-            k = labels[y, x]
-            if values[y, x] > result[k]:
-                result[k] = values[y, x]
-    return result
 
 
 def _resize(array: np.ndarray, size: tuple[int, int], *, enlarge: bool = False) -> np.ndarray:

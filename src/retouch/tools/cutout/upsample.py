@@ -13,7 +13,8 @@ SAD 28.78 enlarged bilinearly, 28.30 with this filter; radius 1 to 4 and epsilon
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from retouch.tools.cutout import _kernels
 
 RADIUS = 2  # window radius on the small copy, in its pixels
 EPSILON = 1e-4  # regularization: colour variance below this counts as flat
@@ -32,7 +33,8 @@ def guided_upsample(
     a, b = _coefficients(small_image.astype(np.float32), small_alpha.astype(np.float32), radius, epsilon)
     rows, cols = sample_axis(height, a.shape[0]), sample_axis(width, a.shape[1])
     alpha = np.empty((height, width), dtype=np.float32)
-    _apply(np.ascontiguousarray(image, dtype=np.float32), a, b, small_alpha.astype(np.float32), rows, cols, alpha)
+    # alpha = bilinear(a) . image + bilinear(b), with the small matte's flat (all 0 or all 1) parts copied exactly
+    _kernels.apply_guided(image, a, b, small_alpha, rows, cols, alpha)
     return alpha
 
 
@@ -44,40 +46,6 @@ def sample_axis(size: int, source: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     first = np.floor(centre).astype(np.int64)
     second = np.minimum(first + 1, source - 1)
     return first, second, (centre - first).astype(np.float32)
-
-
-@njit(cache=True, nogil=True)
-def _apply(image, a, b, small_alpha, rows, cols, out):  # pragma: no cover - compiled
-    """out = bilinear(a) . image + bilinear(b), clipped to [0, 1]; flat (all 0 or all 1) neighbourhoods of the
-    small matte are copied, so those pixels stay exact."""
-    y0s, y1s, fys = rows
-    x0s, x1s, fxs = cols
-    for y in range(out.shape[0]):
-        y0 = y0s[y]
-        y1 = y1s[y]
-        fy = fys[y]
-        for x in range(out.shape[1]):
-            x0 = x0s[x]
-            x1 = x1s[x]
-            fx = fxs[x]
-            s00 = small_alpha[y0, x0]
-            if s00 == small_alpha[y0, x1] and s00 == small_alpha[y1, x0] and s00 == small_alpha[y1, x1]:
-                if s00 == 0.0 or s00 == 1.0:
-                    out[y, x] = s00
-                    continue
-            w00 = (1 - fy) * (1 - fx)
-            w01 = (1 - fy) * fx
-            w10 = fy * (1 - fx)
-            w11 = fy * fx
-            value = w00 * b[y0, x0] + w01 * b[y0, x1] + w10 * b[y1, x0] + w11 * b[y1, x1]
-            for c in range(3):
-                coefficient = w00 * a[y0, x0, c] + w01 * a[y0, x1, c] + w10 * a[y1, x0, c] + w11 * a[y1, x1, c]
-                value += coefficient * image[y, x, c]
-            if value >= 1.0 - 1e-4:  # within rounding of opaque or transparent: exact
-                value = 1.0
-            elif value <= 1e-4:
-                value = 0.0
-            out[y, x] = value
 
 
 def _coefficients(image: np.ndarray, alpha: np.ndarray, radius: int, epsilon: float) -> tuple[np.ndarray, np.ndarray]:

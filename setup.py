@@ -1,0 +1,45 @@
+"""Build of Retouch's compiled kernels (everything else is declared in pyproject.toml).
+
+The heavy pixel loops are C++ compiled at install time, so the first run is as fast as the tenth and a read-only
+install works: no just-in-time compiler, no cache to write. Each tool that has kernels gets one extension module.
+
+RETOUCH_PORTABLE=1 builds for any x86-64-v2 CPU instead of the building machine's own instruction set (for a
+wheel meant for other machines).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+from pybind11.setup_helpers import Pybind11Extension, build_ext
+from setuptools import setup
+
+NATIVE = Path("native")
+
+
+def _arch_flags() -> list[str]:
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return []
+    return ["-march=x86-64-v2"] if os.environ.get("RETOUCH_PORTABLE") == "1" else ["-march=native"]
+
+
+def _extension(module: str, folder: str) -> Pybind11Extension:
+    sources = sorted(str(path) for path in (NATIVE / folder).glob("*.cpp"))
+    return Pybind11Extension(
+        module,
+        sources,
+        include_dirs=[str(NATIVE / "common")],
+        cxx_std=17,
+        extra_compile_args=["-O3", *_arch_flags()],
+        extra_link_args=["-pthread"],
+    )
+
+
+setup(
+    ext_modules=[
+        _extension("retouch.tools.cutout._kernels", "cutout"),
+    ],
+    cmdclass={"build_ext": build_ext},
+)
