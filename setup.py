@@ -39,6 +39,7 @@ def _extension(module: str, folder: str) -> Pybind11Extension:
 
 setup(
     ext_modules=[
+        _extension("retouch.tools.erase._patch", "erase"),
         _extension("retouch.tools.cutout._kernels", "cutout"),
     ],
     cmdclass={"build_ext": build_ext},

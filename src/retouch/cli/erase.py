@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -43,12 +42,6 @@ def erase_command(
     strategy: Annotated[str, typer.Option("--strategy", help="HD strategy: auto, whole, resize or crop.")] = "auto",
     device: Annotated[str, DeviceOption] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the patch engine's random search.")] = 0,
-    detail: Annotated[
-        float | None,
-        typer.Option(
-            "--detail", min=0.0, max=1.0, help="Patch engine: texture kept deep inside large holes (0 smooth, 1 all)."
-        ),
-    ] = None,
     resize_mask: Annotated[
         bool, typer.Option("--resize-mask", help="Scale a mask of another size to the image.")
     ] = False,
@@ -61,15 +54,9 @@ def erase_command(
     from retouch.errors import InvalidInput
     from retouch.io import load_image
     from retouch.tools.erase import erase
-    from retouch.tools.erase.engines import resolve_engine_name
 
     if not mask and not box:
         raise InvalidInput("nothing to erase: give --mask FILE or --box x,y,w,h")
-    if resolve_engine_name(engine) == "patch":
-        # Load the patch engine's cached kernels while the photo decodes (decoders release the GIL).
-        from retouch.tools.erase.patch import warm_up
-
-        threading.Thread(target=warm_up, daemon=True).start()
     picture = load_image(image)
     parts = [masks.load_mask(path, picture.size, resize=resize_mask) for path in mask or []]
     if box:
@@ -85,7 +72,6 @@ def erase_command(
             strategy=strategy,
             device=device,
             seed=seed,
-            detail=detail,
             progress=progress,
         )
     write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)

@@ -20,9 +20,6 @@ class EraseOptions(BaseModel):
     feather: float | None = Field(None, ge=0, le=500, description="Soft edge inside the grown mask, in pixels.")
     strategy: Literal["auto", "whole", "resize", "crop"] = Field("auto", description="How large photos are processed.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the patch engine's random search.")
-    detail: float | None = Field(
-        None, ge=0, le=1, description="Patch engine: texture kept deep inside large holes, 0 smooth to 1 all."
-    )
 
 
 def run(
@@ -40,7 +37,6 @@ def run(
         strategy=options.strategy,
         device=device,
         seed=options.seed,
-        detail=options.detail,
         progress=progress,
     )
 

@@ -31,22 +31,21 @@ def erase(
     strategy: str = "auto",
     device: str = "auto",
     seed: int = 0,
-    detail: float | None = None,
     progress: ProgressCallback = no_progress,
 ) -> Picture:
     """Erase the masked pixels of ``picture`` and fill them with what plausibly lies behind.
 
     mask: HxW bool, True = erase. grow: pixels added around the mask (default: ``default_grow``); feather:
     width of the soft edge inside the grown mask (default: half the grow). engine: "auto" (the best installed
-    network, else "patch"), "patch", "lama" or "migan". strategy: the HD strategy (see ``hd``). seed and
-    detail (0 smooth .. 1 all texture, deep inside large holes) tune the patch engine. Returns a new
+    network, else "patch"), "patch", "lama" or "migan". strategy: the HD strategy (see ``hd``). seed: the patch
+    engine's random seed (equal inputs and seed give equal output). Returns a new
     Picture of the same size, bit depth and layout, with "erase" recorded for the provenance XMP.
     """
     hole = _checked_mask(picture, mask)
     grow_px = default_grow(picture.width, picture.height) if grow is None else grow
     grown = masks.grow(hole, grow_px)
     feather_px = grow_px / 2 if feather is None else feather
-    filler = load_engine(engine, device=device, seed=seed, detail=detail)
+    filler = load_engine(engine, device=device, seed=seed)
 
     pixels = picture.pixels.copy()
     alpha = None if picture.alpha is None else picture.alpha.copy()

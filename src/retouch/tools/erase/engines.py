@@ -40,15 +40,13 @@ class PatchEngine:
     """The built-in exemplar engine: no weights, full resolution."""
 
     seed: int = 0
-    detail: float | None = None  # None: the engine's default
     name: str = "patch"
     max_side: int | None = None
 
     def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        from retouch.tools.erase.patch import DEFAULT_DETAIL, inpaint_patch
+        from retouch.tools.erase.patch import inpaint_patch
 
-        detail = DEFAULT_DETAIL if self.detail is None else self.detail
-        return inpaint_patch(image, mask, seed=self.seed, detail=detail)
+        return inpaint_patch(image, mask, seed=self.seed)
 
 
 def installed_model(engine: str) -> str | None:
@@ -70,16 +68,12 @@ def resolve_engine_name(engine: str) -> str:
 _load_lock = threading.Lock()
 
 
-def load_engine(
-    engine: str, *, device: str = "auto", seed: int = 0, detail: float | None = None
-) -> InpaintEngine:
+def load_engine(engine: str, *, device: str = "auto", seed: int = 0) -> InpaintEngine:
     """A ready engine; network engines are loaded once per (engine, model, device) and shared (thread-safe).
-    seed and detail tune the patch engine (see ``patch.inpaint_patch``); the networks ignore them."""
-    if detail is not None and not 0.0 <= detail <= 1.0:
-        raise InvalidInput(f"detail must be between 0 and 1, got {detail}")
+    seed is the patch engine's (see ``patch.inpaint_patch``); the networks ignore it."""
     name = resolve_engine_name(engine)
     if name == "patch":
-        return PatchEngine(seed=seed, detail=detail)
+        return PatchEngine(seed=seed)
     model = installed_model(name)
     if model is None:
         raise WeightsMissing(ENGINE_MODELS[name][0], f"retouch models pull {ENGINE_MODELS[name][0]}")

@@ -1,0 +1,18 @@
+// Exemplar-based image completion: the whole patch engine, from a photo and its hole to the filled photo.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "grid.hpp"
+
+namespace retouch::patch {
+
+// Called after each pyramid level with (levels done, levels in all).
+using Progress = std::function<void(int, int)>;
+
+// Fills the hole (mask 1) of `image` (float32 RGB) with texture copied from the rest of it; pixels outside the
+// hole are returned unchanged. Equal inputs and seed give equal output, whatever the thread count.
+Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progress& progress);
+
+}  // namespace retouch::patch
