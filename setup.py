@@ -4,7 +4,8 @@ The heavy pixel loops are C++ compiled at install time, so the first run is as f
 install works: no just-in-time compiler, no cache to write. Each tool that has kernels gets one extension module.
 
 RETOUCH_PORTABLE=1 builds for any x86-64-v2 CPU instead of the building machine's own instruction set (for a
-wheel meant for other machines).
+wheel meant for other machines). The sources of each extension compile in parallel: RETOUCH_BUILD_JOBS jobs, by
+default one per CPU this process may use.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ import os
 import platform
 from pathlib import Path
 
-from pybind11.setup_helpers import Pybind11Extension, build_ext
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
 
 NATIVE = Path("native")
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _arch_flags() -> list[str]:
@@ -36,6 +44,8 @@ def _extension(module: str, folder: str) -> Pybind11Extension:
         extra_link_args=["-pthread"],
     )
 
+
+ParallelCompile("RETOUCH_BUILD_JOBS", default=_cpu_count()).install()
 
 setup(
     ext_modules=[
