@@ -10,7 +10,7 @@ from pathlib import Path
 import retouch
 
 RETOUCH = str(Path(sys.executable).with_name("retouch"))
-HEAVY = ("torch", "onnxruntime", "cv2", "numba", "scipy", "numpy", "PIL")
+HEAVY = ("torch", "onnxruntime", "cv2", "scipy", "numpy", "PIL")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

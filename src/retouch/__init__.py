@@ -1,7 +1,7 @@
 """Retouch: a local, open-source AI photo editor.
 
 Only the public API lives here. Importing this package is cheap: every function is loaded on first use, and no
-heavy library (torch, onnxruntime, cv2, numba) is imported until a tool needs it.
+heavy library (torch, onnxruntime, cv2) is imported until a tool needs it.
 """
 
 from __future__ import annotations
