@@ -122,3 +122,17 @@ def test_real_photo_keeps_exif_dpi_and_xmp_when_edited(suffix: str, tmp_path) ->
     assert "Microsoft Windows Photo Viewer" not in xmp  # the old CreatorTool, replaced
     provenance = read_provenance(back.metadata.xmp)
     assert provenance.operations == ("erase",) and provenance.creator_tool == SOFTWARE
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain", "a&b<c>d", 'say "hi"', "it's", "both \" and '", "line\nbreak\rand\ttab", "&amp; ü"]
+)
+def test_escaping_is_the_standard_librarys(text: str) -> None:
+    """The packet writer's own escapers (kept so that writing a file does not import xml.sax.saxutils and,
+    through it, urllib.request) write exactly what xml.sax.saxutils writes."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    from retouch.io.xmp import _escape, _quoteattr
+
+    assert _escape(text) == escape(text)
+    assert _quoteattr(text) == quoteattr(text)
