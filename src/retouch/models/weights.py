@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.metadata
 import os
 import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from retouch.errors import ChecksumError, DownloadError, InvalidInput, LicenseNotAccepted, WeightsMissing
@@ -37,6 +37,9 @@ from retouch.models.registry import (
     list_models,
 )
 from retouch.types import ProgressCallback, no_progress
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
 
 _HASH_CHUNK = 1 << 20
 _OFFLINE = "offline mode (RETOUCH_OFFLINE=1 or --offline)"
@@ -272,9 +275,8 @@ def _from_packages(spec: ModelSpec, wf: WeightFile) -> tuple[Path | None, list[s
     for source in wf.sources:
         if not isinstance(source, PackageSource):
             continue
-        try:
-            dist = importlib.metadata.distribution(source.distribution)
-        except importlib.metadata.PackageNotFoundError:
+        dist = _distribution(source.distribution)
+        if dist is None:
             continue
         path = Path(str(dist.locate_file(source.path)))
         label = f"{source.distribution} {dist.version}"
@@ -305,6 +307,18 @@ def _package_sha(path: Path) -> str:
     return known
 
 
+def _distribution(name: str) -> Distribution | None:
+    """The installed distribution ``name``, or None. importlib.metadata is imported here and not at the top: it
+    pulls in the email package (about 20 ms), which the erase command's check for installed networks, whose files
+    come from the cache or a URL and never from a package, does not need."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _local_file(spec: ModelSpec, wf: WeightFile) -> Path | None:
     """Where the file is on this machine without fetching or hashing, or None."""
     cached = cache.cached_file(spec.name, wf.filename)
@@ -312,10 +326,10 @@ def _local_file(spec: ModelSpec, wf: WeightFile) -> Path | None:
         return cached
     for source in wf.sources:
         if isinstance(source, PackageSource):
-            try:
-                path = Path(str(importlib.metadata.distribution(source.distribution).locate_file(source.path)))
-            except importlib.metadata.PackageNotFoundError:
+            dist = _distribution(source.distribution)
+            if dist is None:
                 continue
+            path = Path(str(dist.locate_file(source.path)))
             if path.is_file() and source.attribute is None:
                 return path
             if path.is_file():
