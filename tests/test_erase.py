@@ -93,18 +93,6 @@ def test_bad_masks_and_options_are_clear_errors() -> None:
         erase(picture, box_mask(40, 50, 1, 5, 1, 5), engine="magic")
     with pytest.raises(InvalidInput, match="unknown HD strategy"):
         erase(picture, box_mask(40, 50, 1, 5, 1, 5), engine="patch", strategy="zoom")
-    with pytest.raises(InvalidInput, match="detail must be between 0 and 1"):
-        erase(picture, box_mask(40, 50, 1, 5, 1, 5), engine="patch", detail=1.5)
-
-
-def test_detail_reaches_the_patch_engine() -> None:
-    picture = Picture(textured(96, 96))
-    hole = box_mask(96, 96, 24, 72, 24, 72)
-    smooth, sharp = (erase(picture, hole, engine="patch", detail=d).pixels for d in (0.0, 1.0))
-    assert not np.array_equal(smooth, sharp)
-    inner = np.s_[36:60, 36:60]  # deep inside the hole: the smooth fill has less texture there
-    texture = [np.abs(np.diff(fill[inner].astype(float), axis=1)).mean() for fill in (smooth, sharp)]
-    assert texture[0] < texture[1]
 
 
 def test_auto_uses_patch_without_network_weights_and_networks_say_how_to_pull(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from retouch.errors import InvalidInput
-from retouch.tools.erase.patch import DEFAULT_DETAIL, inpaint_patch
-
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "eval" / "photos" / "kodak"
+from retouch.tools.erase.patch import inpaint_patch
+from shared_data import KODAK
 
 
 def _photo_like(h: int, w: int, seed: int = 1) -> np.ndarray:
@@ -126,59 +123,28 @@ def test_bad_shapes_are_rejected() -> None:
         inpaint_patch(img, np.zeros((20, 21), bool))
 
 
+def _detail(img: np.ndarray) -> np.ndarray:
+    """Luminance gradient magnitude, per pixel."""
+    grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    gy, gx = np.gradient(grey)
+    return np.hypot(gx, gy)
+
+
 @pytest.mark.skipif(not (KODAK / "kodim03.png").is_file(), reason=f"Kodak photos not found in {KODAK}")
-def test_beats_telea_on_a_box_hole_in_a_real_photo() -> None:
+def test_keeps_more_texture_than_telea_on_a_box_hole_in_a_real_photo() -> None:
+    """Telea's diffusion (OpenCV's inpainting) smooths a hole over; the patch engine copies texture into it. Deep
+    inside a 64x64 hole it keeps clearly more of the photo's detail than Telea does."""
     cv2 = pytest.importorskip("cv2")
-    psnr = {"patch": [], "telea": []}
+    kept = {"patch": [], "telea": []}
     for name, (y, x) in {"kodim03": (180, 200), "kodim13": (200, 420), "kodim19": (120, 300)}.items():
         bgr = cv2.imread(str(KODAK / f"{name}.png"), cv2.IMREAD_COLOR)
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         hole = np.zeros(rgb.shape[:2], bool)
         hole[y : y + 64, x : x + 64] = True
         ours = inpaint_patch(rgb.astype(np.float32) / 255, hole)
-        ours8 = (np.clip(ours, 0, 1) * 255 + 0.5).astype(np.uint8)
         telea = cv2.cvtColor(cv2.inpaint(bgr, hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
-        for key, out in (("patch", ours8), ("telea", telea)):
-            mse = np.mean((out[hole].astype(np.float64) - rgb[hole]) ** 2)
-            psnr[key].append(10 * np.log10(255.0**2 / mse))
-    assert np.mean(psnr["patch"]) > np.mean(psnr["telea"])
-
-
-def _inner_gradient(img: np.ndarray, hole: np.ndarray) -> float:
-    """Mean luminance gradient magnitude over the hole's pixels at least 4 px from its edge."""
-    grey = img @ np.array([0.299, 0.587, 0.114], np.float32)
-    gy, gx = np.gradient(grey)
-    inner = hole.copy()
-    for axis in (0, 1):
-        for shift in (-4, 4):
-            inner &= np.roll(hole, shift, axis=axis)
-    return float(np.hypot(gx, gy)[inner].mean())
-
-
-@pytest.mark.skipif(not (KODAK / "kodim13.png").is_file(), reason=f"Kodak photos not found in {KODAK}")
-def test_large_holes_keep_texture_deep_inside() -> None:
-    """A 160x160 hole in foliage, rocks and a wall: deep inside, a smooth fill (detail 0) keeps under a sixth of
-    the photo's texture; the default keeps clearly more, and detail 1 more still. A blurred blob is what users
-    see first in a big erased area, whatever its PSNR."""
-    cv2 = pytest.importorskip("cv2")
-    kept: dict[float, list[float]] = {0.0: [], DEFAULT_DETAIL: [], 1.0: []}
-    for name, (y, x) in {"kodim13": (150, 300), "kodim08": (150, 300), "kodim03": (150, 250)}.items():
-        rgb = cv2.cvtColor(cv2.imread(str(KODAK / f"{name}.png"), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        img = rgb.astype(np.float32) / 255
-        hole = np.zeros(img.shape[:2], bool)
-        hole[y : y + 160, x : x + 160] = True
-        truth = _inner_gradient(img, hole)
-        for detail, ratios in kept.items():
-            ratios.append(_inner_gradient(inpaint_patch(img, hole, detail=detail), hole) / truth)
-    smooth, default, sharp = (float(np.mean(ratios)) for ratios in kept.values())
-    assert smooth < 1 / 6
-    assert default > 1.7 * smooth
-    assert sharp > 1.2 * default
-
-
-def test_detail_outside_zero_to_one_is_rejected() -> None:
-    img = _photo_like(40, 40)
-    hole = np.zeros((40, 40), bool)
-    hole[10:20, 10:20] = True
-    with pytest.raises(InvalidInput, match="detail"):
-        inpaint_patch(img, hole, detail=1.5)
+        centre = np.s_[y + 16 : y + 48, x + 16 : x + 48]
+        truth = _detail(rgb / 255)[centre].mean()
+        kept["patch"].append(_detail(ours)[centre].mean() / truth)
+        kept["telea"].append(_detail(telea / 255)[centre].mean() / truth)
+    assert np.mean(kept["patch"]) > 1.8 * np.mean(kept["telea"]), kept
