@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every expected error into one line and exit code 2.
 
     Run as the ``retouch`` program (``argv`` None), the process ends without the interpreter's teardown: by then
-    every output is written, closed and renamed, and unloading numba's compiled code alone took 0.2 s a run."""
+    every output is written, closed and renamed, and the teardown (finalising the modules of NumPy, OpenCV, Pillow
+    and Typer and freeing what they hold) still took 0.08 s of a 12 MP ``retouch erase`` (median of 8 runs, against
+    0.01 s with ``os._exit``)."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
     try:
