@@ -371,3 +371,11 @@ def test_region_boxes_merged_invariants_on_random_masks() -> None:
             y0, x0 = max(r.y - margin, 0), max(r.x - margin, 0)
             y1, x1 = min(r.y + r.height + margin, 80), min(r.x + r.width + margin, 90)
             assert cover[y0:y1, x0:x1].all()
+
+
+def test_bounding_slices_are_the_set_pixels_box_grown_and_clipped() -> None:
+    mask = np.zeros((20, 30), dtype=bool)
+    assert masks.bounding_slices(mask) is None
+    mask[4:9, 25:28] = True
+    assert masks.bounding_slices(mask) == (slice(4, 9), slice(25, 28))
+    assert masks.bounding_slices(mask, 3) == (slice(1, 12), slice(22, 30))

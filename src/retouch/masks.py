@@ -292,6 +292,12 @@ def _radius(pixels: int, what: str) -> int:
     return int(pixels)
 
 
+def bounding_slices(mask: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
+    """The bounding box of the set pixels, grown by ``margin`` and clipped to the array, as (rows, columns)
+    slices; None for an empty mask."""
+    return _bbox_slices(_as_mask(mask), _radius(margin, "bounding_slices"))
+
+
 def _bbox_slices(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
     """The bounding box of the set pixels grown by ``margin`` and clipped to the array; None for an empty mask."""
     rows = np.flatnonzero(mask.any(axis=1))

@@ -52,16 +52,21 @@ def erase(
     scale = np.float32(picture.max_value)
 
     def read_crop(box: Rect) -> np.ndarray:
-        crop = picture.pixels[box.slices].astype(np.float32) / scale
+        crop = np.divide(picture.pixels[box.slices], scale, dtype=np.float32)
         return np.repeat(crop, 3, axis=2) if picture.is_grey else crop
 
     for box, fill in fill_boxes(read_crop, grown, filler, strategy, progress):
         weight = masks.feather(grown[box.slices], feather_px) if feather_px > 0 else grown[box.slices] * 1.0
-        original = picture.pixels[box.slices].astype(np.float32) / scale
-        if picture.is_grey:
-            fill = fill.mean(axis=2, keepdims=True)
-        blended = picture.quantize(blend_inside(original, fill, weight.astype(np.float32)))
-        write_where(pixels[box.slices], blended, weight > 0)
+        # Composite only where the weight is above zero: the crop around the grown mask, not the engine's whole
+        # context box (a ninth of it for one painted region), since nothing outside it changes.
+        inside = masks.bounding_slices(weight > 0)
+        if inside is not None:
+            weight, fill = weight[inside], fill[inside]
+            original = np.divide(picture.pixels[box.slices][inside], scale, dtype=np.float32)
+            if picture.is_grey:
+                fill = fill.mean(axis=2, keepdims=True)
+            blended = picture.quantize(blend_inside(original, fill, weight.astype(np.float32)))
+            write_where(pixels[box.slices][inside], blended, weight > 0)
         if alpha is not None:
             _fill_alpha(alpha[box.slices], grown[box.slices], picture.max_value)
 
