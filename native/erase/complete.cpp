@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <chrono>
-#include <cstdio>
 
 #include "features.hpp"
 #include "field.hpp"
 #include "membrane.hpp"
 #include "parallel.hpp"
-#include "tuning.hpp"
+#include "constants.hpp"
 #include "vote.hpp"
 
 namespace retouch::patch {
@@ -65,7 +63,6 @@ Mask inverted(const Mask& m) {
 }
 
 std::vector<Level> pyramid(const Image& image, const Mask& hole) {
-    const Settings& s = settings();
     std::vector<Level> levels(1);
     levels[0].img = image;
     levels[0].hole = hole;
@@ -73,7 +70,7 @@ std::vector<Level> pyramid(const Image& image, const Mask& hole) {
         const Level& top = levels.back();
         const float depth = max_of(chamfer_distance(top.hole), top.hole);
         const int side = std::min(top.img.height, top.img.width);
-        if (depth <= s.coarsest_depth || side / 2 < 4 * (2 * s.radius + 1)) return levels;
+        if (depth <= COARSEST_DEPTH || side / 2 < 4 * (2 * PATCH_RADIUS + 1)) return levels;
         levels.push_back(downsample(top));
     }
 }
@@ -151,7 +148,7 @@ std::vector<float> vote_weights(const Field& field, const std::vector<float>& co
     std::vector<float> sample;
     const size_t stride = std::max<size_t>(1, n / 20000);
     for (size_t i = 0; i < n; i += stride) sample.push_back(per_value[i]);
-    const size_t k = std::min(sample.size() - 1, static_cast<size_t>(settings().similarity_percentile * sample.size()));
+    const size_t k = std::min(sample.size() - 1, static_cast<size_t>(SIMILARITY_PERCENTILE * sample.size()));
     std::nth_element(sample.begin(), sample.begin() + k, sample.end());
     const float sigma2 = std::max(sample[k], 1e-10f);
     std::vector<float> weight(n);
@@ -178,15 +175,13 @@ std::vector<int32_t> listed(const Mask& m) {
 }
 
 // Expectation-maximisation at one level (Wexler, Shechtman and Irani 2007), in place.
-void complete_level(std::vector<Level>& levels, int index, uint64_t seed) {
-    const Settings& s = settings();
+void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t seed) {
     Level& level = levels[index];
     const Level* coarser = index + 1 < static_cast<int>(levels.size()) ? &levels[index + 1] : nullptr;
-    const int h = level.img.height, w = level.img.width, r = s.radius;
-    const int n_levels = static_cast<int>(levels.size());
+    const int h = level.img.height, w = level.img.width, r = PATCH_RADIUS;
     const bool coarsest = coarser == nullptr, full_size = index == 0;
     const std::vector<float> depth = chamfer_distance(level.hole);
-    const float band = std::max(s.source_band * max_of(depth, level.hole), s.min_source_band / (1 << index));
+    const float band = std::max(SOURCE_BAND * max_of(depth, level.hole), MIN_SOURCE_BAND / (1 << index));
     const Sources sources = find_sources(level.hole, r, band);
     level.field = make_targets(level.hole, r);
     Field& field = level.field;
@@ -195,41 +190,37 @@ void complete_level(std::vector<Level>& levels, int index, uint64_t seed) {
     const size_t n = field.ty.size();
     std::vector<float> confidence(n);
     for (size_t i = 0; i < n; ++i)
-        confidence[i] = std::pow(s.confidence_decay, -depth[static_cast<size_t>(field.ty[i]) * w + field.tx[i]]);
+        confidence[i] = std::pow(CONFIDENCE_DECAY, -depth[static_cast<size_t>(field.ty[i]) * w + field.tx[i]]);
     const std::vector<int32_t> hole_pixels = listed(level.hole);
 
     if (coarser != nullptr && !coarser->field.ty.empty()) {
         carry_field(field, coarser->field, coarser->img.width, coarser->img.height, sources, w, mix_seed(seed, 1));
         // this size's pixels, copied by the carried matches, rather than the enlarged (blurrier) coarser result
-        vote(level.img, field, confidence, r, hole_pixels, VoteMode::MEAN, level.img);
+        vote_mean(level.img, field, confidence, r, hole_pixels, level.img);
     } else {
         random_field(field, sources, mix_seed(seed, 2));
     }
 
-    const bool shallow = n_levels <= s.shallow_levels;
-    int em = s.mid_em, pm = s.mid_pm, radius = s.mid_radius;
-    bool global = s.mid_global;
-    if (coarsest || shallow) {
-        em = s.coarse_em, pm = s.coarse_pm, radius = std::max(h, w), global = true;
-    } else if (full_size) {
-        em = s.fine_em, pm = s.fine_pm, radius = s.fine_radius, global = false;
-    }
+    // thin holes have few levels and few targets: every level gets the coarsest level's full search
+    Schedule plan = coarsest || thin ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
+    if (plan.radius == 0) plan.radius = std::max(h, w);
     // features change only where the hole's pixels reach (the contrast window); the rest is computed once
     Image features(h, w, FEATURE_CHANNELS);
-    update_features(level.img, s.contrast_weight, Box{0, h, 0, w}, features);
+    update_features(level.img, CONTRAST_WEIGHT, Box{0, h, 0, w}, features);
     const Box changing = grown_box(level.hole, 4);
-    for (int it = 0; it < em; ++it) {
-        if (it > 0) update_features(level.img, s.contrast_weight, changing, features);
+    for (int it = 0; it < plan.iterations; ++it) {
+        if (it > 0) update_features(level.img, CONTRAST_WEIGHT, changing, features);
         // the coarsest level's first matches look at the known pixels alone: its hole holds only a smooth guess,
         // and smooth guesses match smooth sources (sky, walls), which would then spread through the hole
-        const Mask* known_only = coarsest && it == 0 && s.known_first ? &level.hole : nullptr;
+        const Mask* known_only = coarsest && it == 0 ? &level.hole : nullptr;
         measure(features, field, r, known_only);
-        for (int sweep = 0; sweep < pm; ++sweep)
-            patchmatch_sweep(features, field, sources, r, radius, global, (it * pm + sweep) % 2 == 1,
-                             mix_seed(seed, 100 + it * pm + sweep), known_only);
+        for (int sweep = 0; sweep < plan.sweeps; ++sweep)
+            patchmatch_sweep(features, field, sources, r, plan.radius, plan.global_pick,
+                             (it * plan.sweeps + sweep) % 2 == 1, mix_seed(seed, 100 + it * plan.sweeps + sweep),
+                             known_only);
         level.weight = vote_weights(field, confidence, r, h, w, features.channels);
-        const bool last = full_size && it == em - 1;
-        vote(level.img, field, level.weight, r, hole_pixels, (last || index < s.best_levels) ? s.final_vote : VoteMode::MEAN, level.img);
+        // the best-weighted match alone writes each pixel: averaging several would blur the texture
+        vote_best(level.img, field, level.weight, r, hole_pixels, level.img);
     }
 }
 
@@ -237,7 +228,7 @@ void complete_level(std::vector<Level>& levels, int index, uint64_t seed) {
 // known ring around the hole is compared with the real ring, and the membrane interpolation of that difference
 // is added to the fill. The fill keeps its own texture; its tone and gradient meet the photo's at the edge.
 void blend_in(const Image& original, const Mask& hole, Level& level) {
-    const int h = hole.height, w = hole.width, c = original.channels, r = settings().radius;
+    const int h = hole.height, w = hole.width, c = original.channels, r = PATCH_RADIUS;
     Mask ring(h, w);
     int y0 = h, y1 = -1, x0 = w, x1 = -1;
     for (int y = 0; y < h; ++y)
@@ -251,7 +242,7 @@ void blend_in(const Image& original, const Mask& hole, Level& level) {
         }
     if (level.weight.empty()) return;  // no matches were made: the membrane fill already meets the edge
     Image rebuilt = level.img;
-    vote(level.img, level.field, level.weight, r, listed(ring), VoteMode::MEAN, rebuilt);
+    vote_mean(level.img, level.field, level.weight, r, listed(ring), rebuilt);
     y0 = std::max(y0 - 1, 0), x0 = std::max(x0 - 1, 0), y1 = std::min(y1 + 1, h - 1), x1 = std::min(x1 + 1, w - 1);
     const int bh = y1 - y0 + 1, bw = x1 - x0 + 1;
     Image offset(bh, bw, c);
@@ -278,6 +269,7 @@ void blend_in(const Image& original, const Mask& hole, Level& level) {
 }  // namespace
 
 Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progress& progress) {
+    const bool thin = max_of(chamfer_distance(hole), hole) <= THIN_DEPTH;
     std::vector<Level> levels = pyramid(image, hole);
     const int n = static_cast<int>(levels.size());
     Level& top = levels.back();
@@ -286,15 +278,11 @@ Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progre
     membrane_fill(top.img, state);
     for (int index = n - 1; index >= 0; --index) {
         if (index + 1 < n) enlarge_into_hole(levels[index + 1].img, levels[index]);
-        auto t0 = std::chrono::steady_clock::now();
-        complete_level(levels, index, mix_seed(seed, static_cast<uint64_t>(index)));
-        if (std::getenv("PATCH_TRACE")) fprintf(stderr, "level %d %dx%d targets %zu: %.3f s\n", index, levels[index].img.width, levels[index].img.height, levels[index].field.ty.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        complete_level(levels, index, thin, mix_seed(seed, static_cast<uint64_t>(index)));
         if (index + 1 < n) levels[index + 1] = Level();  // free the coarser level's memory
         progress(n - index, n);
     }
-    auto t0 = std::chrono::steady_clock::now();
-    if (settings().blend) blend_in(image, hole, levels[0]);
-    if (std::getenv("PATCH_TRACE")) fprintf(stderr, "blend %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    blend_in(image, hole, levels[0]);
     return std::move(levels[0].img);
 }
 

@@ -72,8 +72,7 @@ float patch_distance(const Image& features, int ty, int tx, int sy, int sx, int 
     return sum;
 }
 
-float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius,
-                     float limit) {
+float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius) {
     const int h = features.height, w = features.width, c = features.channels;
     const int y0 = std::max(-radius, -ty), y1 = std::min(radius, h - 1 - ty);
     const int x0 = std::max(-radius, -tx), x1 = std::min(radius, w - 1 - tx);
@@ -88,7 +87,6 @@ float known_distance(const Image& features, const Mask& hole, int ty, int tx, in
             for (int k = 0; k < c; ++k) sum += (a[k] - b[k]) * (a[k] - b[k]);
             ++known;
         }
-    (void)limit;
     return known ? sum * total / known : 0.0f;
 }
 
@@ -99,7 +97,7 @@ void measure(const Image& features, Field& field, int radius, const Mask* known_
         const int last = static_cast<int>(static_cast<int64_t>(n) * (c + 1) / chunks);
         for (int i = first; i < last; ++i)
             field.dist[i] = known_only ? known_distance(features, *known_only, field.ty[i], field.tx[i], field.sy[i],
-                                                        field.sx[i], radius, std::numeric_limits<float>::max())
+                                                        field.sx[i], radius)
                                        : patch_distance(features, field.ty[i], field.tx[i], field.sy[i], field.sx[i],
                                                         radius, std::numeric_limits<float>::max());
     });
@@ -134,7 +132,7 @@ void patchmatch_sweep(const Image& features, Field& field, const Sources& source
             auto consider = [&](int cy, int cx) {
                 if (cy < 0 || cy >= h || cx < 0 || cx >= w || !sources.valid.at(cy, cx)) return;
                 if (cy == by && cx == bx) return;
-                const float d = known_only ? known_distance(features, *known_only, ty, tx, cy, cx, radius_patch, best)
+                const float d = known_only ? known_distance(features, *known_only, ty, tx, cy, cx, radius_patch)
                                            : patch_distance(features, ty, tx, cy, cx, radius_patch, best);
                 if (d < best) {
                     best = d;

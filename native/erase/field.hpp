@@ -32,7 +32,7 @@ float patch_distance(const Image& features, int ty, int tx, int sy, int sx, int 
 
 // The same over the target's known pixels alone (outside `hole`), scaled to the whole patch's count: how well a
 // source continues what surrounds the target, whatever the hole holds so far.
-float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius, float limit);
+float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius);
 
 // Recomputes every target's distance to its current source (after the image changed).
 void measure(const Image& features, Field& field, int radius, const Mask* known_only = nullptr);

@@ -1,6 +1,7 @@
 #include "membrane.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace retouch::patch {
 namespace {
@@ -9,30 +10,34 @@ constexpr int SWEEPS = 12;          // relaxation sweeps per level after the coa
 constexpr float OVER_RELAX = 1.6f;  // successive over-relaxation factor
 constexpr int SMALLEST = 8;         // below this side the cascade stops and relaxes to convergence
 
+constexpr int MAX_CHANNELS = 8;
+
 // Gauss-Seidel sweeps with over-relaxation over the UNKNOWN pixels, in raster order (deterministic).
 void relax(Image& values, const Mask& state, int sweeps, float omega) {
     const int h = values.height, w = values.width, c = values.channels;
-    std::vector<float> mean(c);
+    std::vector<int32_t> unknown;
+    for (int i = 0; i < h * w; ++i)
+        if (state.v[i] == UNKNOWN) unknown.push_back(i);
     for (int s = 0; s < sweeps; ++s)
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x) {
-                if (state.at(y, x) != UNKNOWN) continue;
-                std::fill(mean.begin(), mean.end(), 0.0f);
-                int n = 0;
-                auto add = [&](int yy, int xx) {
-                    if (yy < 0 || yy >= h || xx < 0 || xx >= w || state.at(yy, xx) == OUTSIDE) return;
-                    const float* p = values.at(yy, xx);
-                    for (int k = 0; k < c; ++k) mean[k] += p[k];
-                    ++n;
-                };
-                add(y - 1, x);
-                add(y + 1, x);
-                add(y, x - 1);
-                add(y, x + 1);
-                if (n == 0) continue;
-                float* v = values.at(y, x);
-                for (int k = 0; k < c; ++k) v[k] += omega * (mean[k] / n - v[k]);
-            }
+        for (const int32_t i : unknown) {
+            const int y = i / w, x = i % w;
+            float mean[MAX_CHANNELS] = {};
+            int n = 0;
+            auto add = [&](int j) {
+                if (state.v[j] == OUTSIDE) return;
+                const float* p = &values.px[static_cast<size_t>(j) * c];
+                for (int k = 0; k < c; ++k) mean[k] += p[k];
+                ++n;
+            };
+            if (y > 0) add(i - w);
+            if (y + 1 < h) add(i + w);
+            if (x > 0) add(i - 1);
+            if (x + 1 < w) add(i + 1);
+            if (n == 0) continue;
+            float* v = &values.px[static_cast<size_t>(i) * c];
+            const float inv = 1.0f / n;
+            for (int k = 0; k < c; ++k) v[k] += omega * (mean[k] * inv - v[k]);
+        }
 }
 
 // Half size: a coarse pixel is FIXED (the mean of its fixed children) if any child is, else UNKNOWN if any
@@ -102,6 +107,7 @@ void solve(Image& values, const Mask& state) {
 }  // namespace
 
 void membrane_fill(Image& values, const Mask& state) {
+    if (values.channels > MAX_CHANNELS) throw std::invalid_argument("membrane_fill: too many channels");
     bool any_unknown = false;
     for (uint8_t s : state.v) any_unknown |= s == UNKNOWN;
     if (any_unknown) solve(values, state);

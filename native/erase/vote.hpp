@@ -7,15 +7,15 @@
 
 namespace retouch::patch {
 
-enum class VoteMode {
-    MEAN,  // weighted mean of what every overlapping patch's match puts at the pixel
-    BEST,  // the value the best-weighted overlapping match puts there: copied texture at full contrast
-};
+// For every pixel listed in `pixels` (as y * width + x), the weighted mean of what the matches of all the patches
+// that cover it put there, read from `colour` at the matched sources. Sources never lie on a written pixel, so
+// `out` may be `colour` itself.
+void vote_mean(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
+               const std::vector<int32_t>& pixels, Image& out);
 
-// Writes, for every pixel listed in `pixels` (as y * width + x), what the field's matches vote there, read from
-// `colour` at the matched sources and weighed by `weight` (one per target). Sources never lie on a written pixel,
-// so `out` may be `colour` itself.
-void vote(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
-          const std::vector<int32_t>& pixels, VoteMode mode, Image& out);
+// The same, but each pixel takes what the best-weighted covering patch's match puts there: copied texture at
+// full contrast, where a mean of several matches would blur it.
+void vote_best(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
+               const std::vector<int32_t>& pixels, Image& out);
 
 }  // namespace retouch::patch
