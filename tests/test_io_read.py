@@ -220,3 +220,28 @@ def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_pillow_samples_are_exact_and_writable_on_both_paths(mode: str, monkeypatch) -> None:
+    """Grey and RGB samples are copied out of Pillow by its raw encoder in one pass; if a Pillow release changes
+    that private API, the np.asarray path gives the same array."""
+    from PIL import Image
+
+    from retouch.io import modes
+
+    samples = np.random.default_rng(5).integers(0, 256, (61, 47, 3 if mode == "RGB" else 1), dtype=np.uint8)
+    image = Image.fromarray(samples if mode == "RGB" else samples[:, :, 0], mode)
+    fast, alpha = modes.pillow_arrays(image, None)
+    assert alpha is None and fast.flags.writeable and np.array_equal(fast, samples)
+
+    original = Image._getencoder
+
+    def changed_api(*args):  # tobytes (used by np.asarray) passes three arguments, the fast path four
+        if len(args) == 4:
+            raise AttributeError("no such encoder API")
+        return original(*args)
+
+    monkeypatch.setattr(Image, "_getencoder", changed_api)
+    slow, _ = modes.pillow_arrays(image, None)
+    assert slow.flags.writeable and np.array_equal(slow, samples)

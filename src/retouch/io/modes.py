@@ -33,6 +33,8 @@ def pillow_arrays(image: Image.Image, icc_profile: bytes | None) -> Decoded:
             f"its colour mode {mode} (e.g. 32-bit or floating-point samples, Lab) is not supported; "
             "Retouch reads 8- and 16-bit grey and RGB images"
         )
+    if image.mode in ("L", "RGB"):
+        return _samples(image), None
     return split_alpha(np.asarray(image))
 
 
@@ -76,6 +78,39 @@ def _palette_arrays(image: Image.Image) -> Decoded:
     grey = bool(np.all(colours == colours[:, :1]))
     pixels, alpha = split_alpha(rgb)
     return (pixels[:, :, :1].copy() if grey else pixels), alpha
+
+
+def _samples(image: Image.Image) -> np.ndarray:
+    """An L or RGB image's samples as a new, writable HxWx1 or HxWx3 uint8 array, written in one pass.
+
+    ``np.asarray(image)`` goes through ``image.tobytes()``, which joins 64 KB pieces into one bytes object that
+    numpy can only read, so a writable array costs two more passes over the pixels: 60 ms against 20 ms for a
+    12 MP photo. Here Pillow's raw encoder writes its pieces straight into the array. The encoder is Pillow's
+    own, reached through ``Image._getencoder``; if a Pillow release changes that, the slow path takes over.
+    """
+    image.load()
+    width, height = image.size
+    channels = 3 if image.mode == "RGB" else 1
+    out = np.empty((height, width, channels), dtype=np.uint8)
+    flat = out.reshape(-1)
+    try:
+        encoder = Image._getencoder(image.mode, "raw", image.mode, ())
+        encoder.setimage(image.im, (0, 0, width, height))
+        try:
+            filled = 0
+            while True:
+                _, status, data = encoder.encode(max(65536, width * 4))
+                flat[filled : filled + len(data)] = np.frombuffer(data, dtype=np.uint8)
+                filled += len(data)
+                if status:
+                    break
+        finally:
+            encoder.cleanup()
+        if status < 0 or filled != flat.size:
+            raise ValueError(f"raw encoder status {status}, {filled} of {flat.size} bytes")
+    except (AttributeError, TypeError, ValueError):  # a Pillow whose private encoder API differs
+        out[...] = np.asarray(image).reshape(out.shape)
+    return out
 
 
 def split_alpha(samples: np.ndarray) -> Decoded:
