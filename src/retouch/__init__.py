@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from retouch._version import __version__
 from retouch.errors import (
     BackendUnavailable,
     ChecksumError,
@@ -23,8 +24,6 @@ from retouch.errors import (
     WeightsMissing,
 )
 from retouch.types import Metadata, Picture, ProgressCallback
-
-__version__ = "0.1.0"
 
 # Public name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {

@@ -80,7 +80,7 @@ class _Carried:
 def _carried(fmt: ImageFormat, meta: Metadata, pixels: np.ndarray, provenance: bool) -> _Carried:
     xmp = meta.xmp
     if provenance and meta.operations:
-        from retouch import __version__
+        from retouch._version import __version__
         from retouch.io.xmp import add_provenance
 
         xmp = add_provenance(xmp, meta.operations, f"Retouch {__version__}")

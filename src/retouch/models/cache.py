@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retouch import __version__
+from retouch._version import __version__
 from retouch.models.registry import ModelSpec
 
 LICENSE_RECORD = "LICENSE-ACCEPTED"

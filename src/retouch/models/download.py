@@ -15,7 +15,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from retouch import __version__
+from retouch._version import __version__
 from retouch.errors import DownloadError
 from retouch.types import ProgressCallback
 
