@@ -206,11 +206,8 @@ def _remove_scratches(picture: Picture, sensitivity: float, seed: int, log: _Log
 
 def _enlarge(picture: Picture, factor: int, device: str, log: _Log) -> Picture:
     """The picture enlarged by the upscaler, or by bicubic interpolation (with a warning) without one."""
-    try:
-        from retouch.tools.upscale import upscale as upscaler
-    except ImportError:
-        log.warn("the upscaler is not available; enlarged with bicubic interpolation instead")
-        return _bicubic(picture, factor)
+    from retouch.tools.upscale import upscale as upscaler
+
     try:
         enlarged = upscaler(picture, scale=factor, device=device, progress=log.progress)
     except WeightsMissing as missing:
