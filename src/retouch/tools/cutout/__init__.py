@@ -8,59 +8,15 @@ Pixels the network and the matting call fully opaque keep their exact values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.ops.composite import over
+from retouch.tools.cutout.extract import Extraction, extract, on_transparency
+from retouch.tools.cutout.replace import replace_background
 from retouch.types import Picture, ProgressCallback, no_progress
 
 __all__ = ["Extraction", "cutout", "extract", "replace_background", "subject_box"]
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """What a cutout found: the matte and the foreground colours (float32, full size) and the network used."""
-
-    alpha: np.ndarray  # HxW in [0, 1]
-    foreground: np.ndarray  # HxWx3 RGB in [0, 1]
-    coarse: np.ndarray  # the network's own map at full size (bilinear), HxW
-    model: str
-
-
-def extract(
-    picture: Picture,
-    *,
-    model: str | None = None,
-    refine: bool = True,
-    device: str = "auto",
-    progress: ProgressCallback = no_progress,
-) -> Extraction:
-    """Segment, refine and estimate the foreground colours of ``picture`` (see ``cutout``)."""
-    from retouch.tools.cutout.foreground import estimate_foreground
-    from retouch.tools.cutout.matting import refine_alpha
-    from retouch.tools.cutout.networks import load_segmenter
-    from retouch.tools.cutout.segment import to_full
-
-    segmenter = load_segmenter(model, device)
-    rgb = picture.rgb_float()
-    progress("segment", 0, 1)
-    coarse = to_full(segmenter(rgb), picture.size)
-    progress("segment", 1, 1)
-    alpha = coarse
-    if refine:
-        progress("matting", 0, 1)
-        alpha = refine_alpha(rgb, coarse)
-        progress("matting", 1, 1)
-    existing = picture.alpha_float()
-    if existing is not None:  # what was already transparent stays so
-        alpha = alpha * existing
-    progress("edge colours", 0, 1)
-    scale = max(picture.width, picture.height) / 1024
-    foreground = estimate_foreground(rgb, alpha, scale=max(scale, 0.5), in_place=True)  # rgb is ours
-    progress("edge colours", 1, 1)
-    alpha = alpha.astype(np.float32, copy=False)
-    return Extraction(alpha=alpha, foreground=foreground, coarse=coarse, model=segmenter.name)
 
 
 def cutout(
@@ -96,7 +52,7 @@ def cutout(
         grey = dataclasses.replace(picture.metadata, icc_profile=None)  # an RGB profile does not fit a grey matte
         result = picture.replace(pixels=picture.quantize(alpha)[:, :, None], alpha=None, metadata=grey)
     elif fill is None:
-        result = _with_alpha(picture, found)
+        result = on_transparency(picture, found)
     else:
         result = _flatten(picture, found, fill)
     if crop is not None:
@@ -121,21 +77,10 @@ def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _with_alpha(picture: Picture, found: Extraction) -> Picture:
-    """The foreground colours where the subject is not fully opaque, the original samples where it is."""
-    colours = picture.with_float(found.foreground, alpha=found.alpha)
-    opaque = found.alpha >= 1.0
-    pixels = np.where(opaque[:, :, None], picture.pixels, colours.pixels)
-    return colours.replace(pixels=pixels)
-
-
 def _flatten(picture: Picture, found: Extraction, fill: tuple[float, float, float, float]) -> Picture:
     colour = np.asarray(fill[:3], dtype=np.float32)
-    a = found.alpha[:, :, None]
     cover = np.float32(fill[3])
-    out_alpha = found.alpha + cover * (1.0 - found.alpha)
-    premultiplied = found.foreground * a + colour * cover * (1.0 - a)
-    rgb = premultiplied / np.maximum(out_alpha, 1e-6)[:, :, None]
+    out_alpha, rgb = over(found.foreground, found.alpha, colour, cover)
     if cover >= 1.0:
         return picture.with_float(rgb, alpha=None)
     return picture.with_float(rgb, alpha=out_alpha)
@@ -145,11 +90,3 @@ def _crop(picture: Picture, box: tuple[int, int, int, int]) -> Picture:
     x, y, w, h = box
     alpha = None if picture.alpha is None else picture.alpha[y : y + h, x : x + w].copy()
     return picture.replace(pixels=picture.pixels[y : y + h, x : x + w].copy(), alpha=alpha)
-
-
-def __getattr__(name: str):  # replace_background lives in its own module; load it on first use
-    if name == "replace_background":
-        from retouch.tools.cutout.replace import replace_background
-
-        return replace_background
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.ops.composite import over
+from retouch.tools.cutout.extract import extract, on_transparency
 from retouch.types import Picture, ProgressCallback, no_progress
 
 FITS = ("fill", "fit")
@@ -43,8 +45,6 @@ def replace_background(
     new background and let its light wrap around the edges. shadow: add a soft contact shadow under the subject.
     Returns a picture of the same size and bit depth; opaque unless the background is (partly) transparent.
     """
-    from retouch.tools.cutout import _with_alpha, extract
-
     if fit not in FITS:
         raise InvalidInput(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")
     if blur is not None and not (np.isfinite(blur) and blur > 0):
@@ -52,7 +52,7 @@ def replace_background(
     kind, value = _classify(background)
     found = extract(picture, model=model, refine=refine, device=device, progress=progress)
     if kind == "transparent":
-        return _with_alpha(picture, found).with_operation(f"replace background (model={found.model}, transparent)")
+        return on_transparency(picture, found).with_operation(f"replace background (model={found.model}, transparent)")
     progress("compose", 0, 1)
     rgb = picture.rgb_float()
     size = picture.size
@@ -92,10 +92,7 @@ def composite(
     subject = harmonized(foreground, alpha, background) if harmonize else foreground
     if shadow:
         background = background * (1.0 - contact_shadow(alpha))[:, :, None]
-    a = alpha[:, :, None]
-    out_alpha = alpha + cover * (1.0 - alpha)
-    premultiplied = subject * a + background * (cover * (1.0 - alpha))[:, :, None]
-    colours = premultiplied / np.maximum(out_alpha, 1e-6)[:, :, None]
+    out_alpha, colours = over(subject, alpha, background, cover)
     return out_alpha.astype(np.float32), np.clip(colours, 0.0, 1.0).astype(np.float32)
 
 

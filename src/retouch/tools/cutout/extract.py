@@ -1,0 +1,72 @@
+"""Extract: segment, refine and free the edge colours of the subject, once for every cutout output.
+
+``cutout`` and ``replace_background`` both start here and differ only in what they put behind the subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from retouch.types import Picture, ProgressCallback, no_progress
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What a cutout found: the matte and the foreground colours (float32, full size) and the network used."""
+
+    alpha: np.ndarray  # HxW in [0, 1]
+    foreground: np.ndarray  # HxWx3 RGB in [0, 1]
+    coarse: np.ndarray  # the network's own map at full size (bilinear), HxW
+    model: str
+
+
+def extract(
+    picture: Picture,
+    *,
+    model: str | None = None,
+    refine: bool = True,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> Extraction:
+    """Segment, refine and estimate the foreground colours of ``picture``.
+
+    picture: HxWx1 or HxWx3, uint8 or uint16, with or without alpha (pixels already transparent stay so).
+    model: a cutout model of the registry; None or "auto" is the best installed permissive one. refine: solve the
+    matte at full resolution on the photo (False: the network's map, resized). device: "auto", "cpu" or "cuda".
+    Returns an ``Extraction`` whose ``alpha`` (HxW) and ``foreground`` (HxWx3 RGB) are float32 in [0, 1].
+    """
+    from retouch.tools.cutout.foreground import estimate_foreground
+    from retouch.tools.cutout.matting import refine_alpha
+    from retouch.tools.cutout.networks import load_segmenter
+    from retouch.tools.cutout.segment import to_full
+
+    segmenter = load_segmenter(model, device)
+    rgb = picture.rgb_float()
+    progress("segment", 0, 1)
+    coarse = to_full(segmenter(rgb), picture.size)
+    progress("segment", 1, 1)
+    alpha = coarse
+    if refine:
+        progress("matting", 0, 1)
+        alpha = refine_alpha(rgb, coarse)
+        progress("matting", 1, 1)
+    existing = picture.alpha_float()
+    if existing is not None:  # what was already transparent stays so
+        alpha = alpha * existing
+    progress("edge colours", 0, 1)
+    scale = max(picture.width, picture.height) / 1024
+    foreground = estimate_foreground(rgb, alpha, scale=max(scale, 0.5), in_place=True)  # rgb is ours
+    progress("edge colours", 1, 1)
+    alpha = alpha.astype(np.float32, copy=False)
+    return Extraction(alpha=alpha, foreground=foreground, coarse=coarse, model=segmenter.name)
+
+
+def on_transparency(picture: Picture, found: Extraction) -> Picture:
+    """The subject on transparency: the foreground colours where it is not fully opaque, the original samples
+    where it is, and the matte as alpha, in the picture's bit depth."""
+    colours = picture.with_float(found.foreground, alpha=found.alpha)
+    opaque = found.alpha >= 1.0
+    pixels = np.where(opaque[:, :, None], picture.pixels, colours.pixels)
+    return colours.replace(pixels=pixels)
