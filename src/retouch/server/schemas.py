@@ -95,6 +95,21 @@ class EngineInfo(BaseModel):
     available: bool = Field(description="Whether its weights are installed ('auto' and 'patch' always are).")
 
 
+class OptionInfo(BaseModel):
+    """One option of a tool, as the web app builds its panel from it."""
+
+    name: str = Field(description="The form field.")
+    type: Literal["bool", "int", "float", "str"]
+    default: Any
+    label: str = Field(description="The panel's caption.")
+    help: str
+    choices: list[str] = Field(description="The values it takes, when they are a closed set.")
+    labels: dict[str, str] = Field(description="Captions of values (choices, or names such as models).")
+    minimum: float | None
+    maximum: float | None
+    when: list[str] | None = Field(description="[other field, value]: the option applies only then.")
+
+
 class ToolInfo(BaseModel):
     name: str
     title: str
@@ -103,6 +118,7 @@ class ToolInfo(BaseModel):
     uses_mask: bool
     options: dict[str, Any] = Field(description="JSON schema of the tool's options (form fields).")
     engines: list[EngineInfo] = Field(default_factory=list)
+    fields: list[OptionInfo] = Field(default_factory=list, description="The options with their labels and choices.")
 
 
 class Limits(BaseModel):

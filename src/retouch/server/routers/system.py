@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from retouch import __version__
-from retouch.server.schemas import ServerInfo, ToolInfo
+from retouch.server.schemas import EngineInfo, OptionInfo, ServerInfo, ToolInfo
 from retouch.server.services import Services, get_services
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -30,7 +30,8 @@ async def info(services: ServicesDep) -> dict[str, Any]:
             endpoint=f"/api/{spec.name}",
             uses_mask=spec.uses_mask,
             options=spec.options.model_json_schema(),
-            engines=spec.engines(),
+            engines=[EngineInfo(name=name, available=usable) for name, usable in spec.engines().items()],
+            fields=[OptionInfo(**option.describe()) for option in spec.fields],
         )
         for spec in services.tools.values()
     ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel
 
-from retouch.server.schemas import EngineInfo
+from retouch.tools.options import Option
 from retouch.types import Picture, ProgressCallback
 
 # (picture, mask or None, validated options, device, progress) -> the edited picture
@@ -24,7 +24,8 @@ class ToolSpec:
     options: type[BaseModel]  # form fields of the endpoint, validated (422 on bad values)
     run: ToolRun
     uses_mask: bool = True
-    engines: Callable[[], list[EngineInfo]] = field(default=list)
+    engines: Callable[[], dict[str, bool]] = field(default=dict)  # engine or model name -> usable here
+    fields: tuple[Option, ...] = ()  # what ``options`` was made from: labels and choices for the web app
 
 
 def all_tools() -> list[ToolSpec]:

@@ -4,38 +4,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from retouch.errors import InvalidInput
-from retouch.server.schemas import EngineInfo
+from retouch.server.options import form_model, tool_arguments
 from retouch.server.tools import ToolSpec
+from retouch.tools.options.cutout import (
+    BACKGROUND,
+    BACKGROUND_IMAGE,
+    BG_COLOR,
+    BLUR,
+    COLOR,
+    CROP,
+    FIT,
+    HARMONIZE,
+    MARGIN,
+    MASK_ONLY,
+    MODEL,
+    SHADOW,
+)
 from retouch.types import Picture, ProgressCallback
 
 MAX_BACKGROUND_BYTES = 12 * 1024 * 1024
-
-
-class CutoutOptions(BaseModel):
-    model: str = Field("auto", description="A cutout model; auto: the best installed permissive one.")
-    crop: bool = Field(False, description="Crop to the subject.")
-    margin: int = Field(0, ge=0, le=2000, description="With crop: pixels of margin around the subject.")
-    mask_only: bool = Field(False, description="Return the matte alone (white = subject).")
-    bg_color: str | None = Field(None, max_length=40, description="Put this colour behind the subject.")
-
-
-class ReplaceOptions(BaseModel):
-    background: Literal["color", "blur", "transparent", "image"] = Field("color", description="What goes behind.")
-    color: str = Field("white", max_length=40, description="With background=color: the colour.")
-    background_image: str | None = Field(
-        None, description="With background=image: the image as a data URL (data:image/...;base64,...)."
-    )
-    fit: Literal["fill", "fit"] = Field("fill", description="How the background image covers the frame.")
-    blur: float | None = Field(None, gt=0, le=500, description="With background=blur: Gaussian sigma in pixels.")
-    harmonize: bool = Field(True, description="Match the subject's colour and light to the new background.")
-    shadow: bool = Field(False, description="Add a soft contact shadow under the subject.")
-    model: str = Field("auto", description="A cutout model; auto: the best installed permissive one.")
+CUTOUT_OPTIONS = (MODEL, CROP, MARGIN, MASK_ONLY, BG_COLOR)  # the server always refines the matte
+REPLACE_OPTIONS = (BACKGROUND, COLOR, BACKGROUND_IMAGE, FIT, BLUR, HARMONIZE, SHADOW, MODEL)
+CutoutOptions = form_model("CutoutOptions", CUTOUT_OPTIONS)
+ReplaceOptions = form_model("ReplaceOptions", REPLACE_OPTIONS)
 
 
 def _keep_alpha_format(picture: Picture) -> Picture:
@@ -55,43 +51,22 @@ def run_cutout(
 ) -> Picture:
     from retouch.tools.cutout import cutout
 
-    assert isinstance(options, CutoutOptions)
-    result = cutout(
-        picture,
-        model=options.model,
-        mask_only=options.mask_only,
-        crop=options.margin if options.crop else None,
-        background=options.bg_color or None,
-        device=device,
-        progress=progress,
-    )
-    return _keep_alpha_format(result)
+    arguments = tool_arguments(CUTOUT_OPTIONS, options)
+    margin = arguments.pop("margin")  # the form's crop switch and margin are the tool's one crop margin
+    arguments["crop"] = margin if arguments["crop"] else None
+    arguments["background"] = arguments["background"] or None  # an empty colour field: nothing behind
+    return _keep_alpha_format(cutout(picture, **arguments, device=device, progress=progress))
 
 
 def run_replace(
     picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
 ) -> Picture:
-    from retouch.tools.cutout.replace import replace_background
+    from retouch.tools.cutout import replace_background
 
-    assert isinstance(options, ReplaceOptions)
-    if options.background == "image":
-        target: str | Picture = _decode_background(options.background_image)
-    elif options.background == "color":
-        target = options.color
-    else:
-        target = options.background
-    result = replace_background(
-        picture,
-        target,
-        fit=options.fit,
-        blur=options.blur,
-        harmonize=options.harmonize,
-        shadow=options.shadow,
-        model=options.model,
-        device=device,
-        progress=progress,
-    )
-    return _keep_alpha_format(result)
+    arguments = tool_arguments(REPLACE_OPTIONS, options)
+    kind, colour, image = arguments.pop("background"), arguments.pop("color"), arguments.pop("background_image")
+    target = _decode_background(image) if kind == "image" else colour if kind == "color" else kind
+    return _keep_alpha_format(replace_background(picture, target, **arguments, device=device, progress=progress))
 
 
 def _decode_background(data_url: str | None) -> Picture:
@@ -109,14 +84,10 @@ def _decode_background(data_url: str | None) -> Picture:
     return load_image(raw)
 
 
-def engines() -> list[EngineInfo]:
-    from retouch.tools.cutout.networks import cutout_models, installed_models
+def engines() -> dict[str, bool]:
+    from retouch.tools.cutout import available_models
 
-    installed = set(installed_models())
-    auto = any(spec.permissive and spec.name in installed for spec in cutout_models())
-    return [EngineInfo(name="auto", available=auto)] + [
-        EngineInfo(name=spec.name, available=spec.name in installed) for spec in cutout_models()
-    ]
+    return available_models()
 
 
 SPEC = ToolSpec(
@@ -127,6 +98,7 @@ SPEC = ToolSpec(
     run=run_cutout,
     uses_mask=False,
     engines=engines,
+    fields=CUTOUT_OPTIONS,
 )
 
 REPLACE_SPEC = ToolSpec(
@@ -137,4 +109,5 @@ REPLACE_SPEC = ToolSpec(
     run=run_replace,
     uses_mask=False,
     engines=engines,
+    fields=REPLACE_OPTIONS,
 )

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from retouch.server.schemas import EngineInfo
+from retouch.server.options import form_model, tool_arguments
 from retouch.server.tools import ToolSpec
+from retouch.tools.options.erase import OPTIONS
 from retouch.types import Picture, ProgressCallback
 
-
-class EraseOptions(BaseModel):
-    engine: Literal["auto", "patch", "lama", "migan"] = Field(
-        "auto", description="auto: the best installed network, else patch (built in, no weights)."
-    )
-    grow: int | None = Field(None, ge=0, le=500, description="Pixels to grow the mask by (default: by image size).")
-    feather: float | None = Field(None, ge=0, le=500, description="Soft edge inside the grown mask, in pixels.")
-    strategy: Literal["auto", "whole", "resize", "crop"] = Field("auto", description="How large photos are processed.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the patch engine's random search.")
+EraseOptions = form_model("EraseOptions", OPTIONS)
 
 
 def run(
@@ -27,27 +18,14 @@ def run(
 ) -> Picture:
     from retouch.tools.erase import erase
 
-    assert isinstance(options, EraseOptions) and mask is not None
-    return erase(
-        picture,
-        mask,
-        engine=options.engine,
-        grow=options.grow,
-        feather=options.feather,
-        strategy=options.strategy,
-        device=device,
-        seed=options.seed,
-        progress=progress,
-    )
+    assert mask is not None
+    return erase(picture, mask, **tool_arguments(OPTIONS, options), device=device, progress=progress)
 
 
-def engines() -> list[EngineInfo]:
-    from retouch.tools.erase.engines import ENGINES, installed_model
+def engines() -> dict[str, bool]:
+    from retouch.tools.erase import available_engines
 
-    return [
-        EngineInfo(name=name, available=name in ("auto", "patch") or installed_model(name) is not None)
-        for name in ENGINES
-    ]
+    return available_engines()
 
 
 SPEC = ToolSpec(
@@ -58,4 +36,5 @@ SPEC = ToolSpec(
     run=run,
     uses_mask=True,
     engines=engines,
+    fields=OPTIONS,
 )

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from retouch.server.schemas import EngineInfo
+from retouch.server.options import form_model, tool_arguments
 from retouch.server.tools import ToolSpec
-from retouch.tools.upscale.networks import DEFAULT_MODEL
+from retouch.tools.options.upscale import DENOISE, MODEL, SCALE
 from retouch.types import Picture, ProgressCallback
 
-
-class UpscaleOptions(BaseModel):
-    scale: float | None = Field(None, ge=1, le=16, description="Enlargement factor (default: the model's, 4 for most).")
-    model: str = Field(DEFAULT_MODEL, description="An upscaling model of the registry (see the tool's engines).")
-    denoise: float | None = Field(
-        None, ge=0, le=1, description="realesr-general-x4v3 only: 0 keeps the noise, 1 removes most (default 0.5)."
-    )
+OPTIONS = (SCALE, MODEL, DENOISE)  # tile and precision are the server's to choose
+UpscaleOptions = form_model("UpscaleOptions", OPTIONS)
 
 
 def run(
@@ -24,18 +19,13 @@ def run(
 ) -> Picture:
     from retouch.tools.upscale import upscale
 
-    assert isinstance(options, UpscaleOptions)
-    return upscale(
-        picture, scale=options.scale, model=options.model, device=device, progress=progress, denoise=options.denoise
-    )
+    return upscale(picture, **tool_arguments(OPTIONS, options), device=device, progress=progress)
 
 
-def engines() -> list[EngineInfo]:
-    """Every upscaling model of the registry, and whether its weights are on this machine."""
-    from retouch.models.registry import list_models
-    from retouch.models.weights import is_installed
+def engines() -> dict[str, bool]:
+    from retouch.tools.upscale import available_models
 
-    return [EngineInfo(name=spec.name, available=is_installed(spec)) for spec in list_models("upscale")]
+    return available_models()
 
 
 SPEC = ToolSpec(
@@ -46,4 +36,5 @@ SPEC = ToolSpec(
     run=run,
     uses_mask=False,
     engines=engines,
+    fields=OPTIONS,
 )

@@ -16,7 +16,7 @@ from retouch.tools.cutout.extract import Extraction, extract, on_transparency
 from retouch.tools.cutout.replace import replace_background
 from retouch.types import Picture, ProgressCallback, no_progress
 
-__all__ = ["Extraction", "cutout", "extract", "replace_background", "subject_box"]
+__all__ = ["Extraction", "available_models", "cutout", "extract", "replace_background", "subject_box"]
 
 
 def cutout(
@@ -59,6 +59,16 @@ def cutout(
         result = _crop(result, subject_box(alpha, crop))
     what = "cutout mask" if mask_only else "cutout"
     return result.with_operation(f"{what} (model={found.model})")
+
+
+def available_models() -> dict[str, bool]:
+    """"auto" and every cutout model, and whether each can run here ("auto": when a permissive one is installed)."""
+    from retouch.tools.cutout.networks import cutout_models, installed_models
+
+    installed = set(installed_models())
+    models = cutout_models()
+    auto = any(spec.permissive and spec.name in installed for spec in models)
+    return {"auto": auto, **{spec.name: spec.name in installed for spec in models}}
 
 
 def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int]:

@@ -11,9 +11,17 @@ import numpy as np
 from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.composite import blend_inside, write_where
-from retouch.tools.erase.engines import load_engine
+from retouch.tools.erase.engines import ENGINES, installed_model, load_engine
 from retouch.tools.erase.hd import fill_boxes
 from retouch.types import Picture, ProgressCallback, Rect, no_progress
+
+
+__all__ = ["available_engines", "default_grow", "erase"]
+
+
+def available_engines() -> dict[str, bool]:
+    """Every engine name and whether it can run here: "auto" and "patch" always can, a network needs its weights."""
+    return {name: name in ("auto", "patch") or installed_model(name) is not None for name in ENGINES}
 
 
 def default_grow(width: int, height: int) -> int:

@@ -113,6 +113,15 @@ def restore(
     return result.with_operation(f"restore ({'; '.join(log.steps) or 'nothing to do'})")
 
 
+def available_models() -> dict[str, bool]:
+    """The models Restore can use (the face network and the face detectors), and whether each is installed."""
+    from retouch.models.weights import is_installed
+    from retouch.tools.options.restore import FACE_MODEL
+    from retouch.tools.restore.faces.detect import DETECTOR_MODELS
+
+    return {name: is_installed(name) for name in (FACE_MODEL, *DETECTOR_MODELS.values())}
+
+
 def _check_amount(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise InvalidInput(f"{name} must be between 0 and 1, got {value}")

@@ -18,7 +18,7 @@ from retouch.tools.upscale.networks import DEFAULT_MODEL, Network, load_network
 from retouch.tools.upscale.resample import axis_weights, resample
 from retouch.types import Picture, ProgressCallback, no_progress
 
-__all__ = ["DEFAULT_MODEL", "MAX_SCALE", "upscale"]
+__all__ = ["DEFAULT_MODEL", "MAX_SCALE", "available_models", "upscale"]
 
 MAX_SCALE = 16.0
 MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output itself would not fit in memory
@@ -87,6 +87,14 @@ def upscale(
     run_tiles(plan, lambda job: _tile(picture, network, job, out_size), write, progress=progress, stage="upscale")
     label = f"upscale (model={network.model}, scale={factor:g})"
     return picture.replace(pixels=pixels, alpha=alpha).with_operation(label)
+
+
+def available_models() -> dict[str, bool]:
+    """Every upscaling model of the registry, and whether its weights are on this machine."""
+    from retouch.models.registry import list_models
+    from retouch.models.weights import is_installed
+
+    return {spec.name: is_installed(spec) for spec in list_models("upscale")}
 
 
 def _checked_scale(scale: float | None) -> float | None:

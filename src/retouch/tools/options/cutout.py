@@ -1,0 +1,96 @@
+"""The options of Cutout and Replace background (``retouch.tools.cutout``)."""
+
+from __future__ import annotations
+
+from retouch.tools.options import Option, Range
+
+FITS = ("fill", "fit")
+BACKGROUNDS = ("color", "blur", "transparent", "image")  # what the HTTP API and the web app put behind
+MAX_COLOUR_TEXT = 40
+
+MODEL = Option(
+    "model",
+    str,
+    "auto",
+    "Cutout model (see 'retouch models list'); auto: the best installed permissive one.",
+    "Model",
+    labels={"auto": "Auto (best installed)"},
+)
+CROP = Option("crop", bool, False, "Crop to the subject's bounding box.", "Crop to the subject")
+MARGIN = Option(
+    "margin",
+    int,
+    0,
+    "With crop: pixels of margin around the subject.",
+    "Margin",
+    bounds=Range(0),
+    http_bounds=Range(0, 2000),
+    when=("crop", "true"),
+)
+MASK_ONLY = Option("mask_only", bool, False, "Return the matte alone (white = subject).", "Matte only")
+BG_COLOR = Option(
+    "background",
+    str,
+    None,
+    "Put this colour behind the subject: white, #1e90ff, 30,144,255.",
+    "Colour behind",
+    max_length=MAX_COLOUR_TEXT,
+    field="bg_color",
+)
+REFINE = Option(
+    "refine", bool, True, "Solve the matte at full resolution (off: the network's own mask, resized).", "Refine"
+)
+
+BACKGROUND = Option(
+    "background",
+    str,
+    "color",
+    "What goes behind the subject.",
+    "Background",
+    choices=BACKGROUNDS,
+    labels={"color": "Colour", "blur": "Blurred (portrait)", "image": "Image…", "transparent": "Transparent"},
+)
+COLOR = Option(
+    "color",
+    str,
+    "white",
+    "With background=color: the colour.",
+    "Colour",
+    max_length=MAX_COLOUR_TEXT,
+    when=("background", "color"),
+)
+BACKGROUND_IMAGE = Option(
+    "background_image",
+    str,
+    None,
+    "With background=image: the image as a data URL (data:image/...;base64,...).",
+    "Image",
+    when=("background", "image"),
+)
+FIT = Option(
+    "fit",
+    str,
+    "fill",
+    "How a background image covers the frame: fill (crop) or fit (all visible).",
+    "Fit",
+    choices=FITS,
+    labels={"fill": "Fill the frame", "fit": "Show all of it"},
+    when=("background", "image"),
+)
+BLUR = Option(
+    "blur",
+    float,
+    None,
+    "With background blur: Gaussian sigma in pixels.",
+    "Blur",
+    bounds=Range(0.1),
+    http_bounds=Range(0, 500, above=True),
+    when=("background", "blur"),
+)
+HARMONIZE = Option(
+    "harmonize", bool, True, "Adjust the subject's colour and light to the background.", "Match colour and light"
+)
+SHADOW = Option("shadow", bool, False, "Add a soft contact shadow under the subject.", "Contact shadow")
+
+CUTOUT_OPTIONS = (MODEL, CROP, MARGIN, MASK_ONLY, BG_COLOR, REFINE)
+REPLACE_OPTIONS = (BACKGROUND, COLOR, BACKGROUND_IMAGE, FIT, BLUR, HARMONIZE, SHADOW, MODEL)

@@ -1,0 +1,50 @@
+"""Erase's options (``retouch.tools.erase.erase``)."""
+
+from __future__ import annotations
+
+from retouch.tools.options import Option, Range
+
+ENGINES = ("auto", "patch", "lama", "migan")
+STRATEGIES = ("auto", "whole", "resize", "crop")
+MAX_PIXELS_OVER_HTTP = 500  # the HTTP API's cap on grow and feather
+
+ENGINE = Option(
+    "engine",
+    str,
+    "auto",
+    "auto: the best installed network, else patch (built in, no weights); patch, lama or migan.",
+    "Engine",
+    choices=ENGINES,
+    labels={"auto": "Auto (best installed)", "patch": "Patch (built in)", "lama": "LaMa", "migan": "MI-GAN"},
+)
+GROW = Option(
+    "grow",
+    int,
+    None,
+    "Pixels to grow the mask by (default: a few, by image size).",
+    "Grow",
+    bounds=Range(0),
+    http_bounds=Range(0, MAX_PIXELS_OVER_HTTP),
+)
+FEATHER = Option(
+    "feather",
+    float,
+    None,
+    "Soft edge width inside the grown mask, in pixels (default: half the grow).",
+    "Feather",
+    bounds=Range(0),
+    http_bounds=Range(0, MAX_PIXELS_OVER_HTTP),
+)
+STRATEGY = Option(
+    "strategy",
+    str,
+    "auto",
+    "HD strategy, how large photos are processed: auto, whole, resize or crop.",
+    "Large photos",
+    choices=STRATEGIES,
+)
+SEED = Option(
+    "seed", int, 0, "Seed of the patch engine's random search.", "Seed", http_bounds=Range(0, 2**31 - 1)
+)
+
+OPTIONS = (ENGINE, GROW, FEATHER, STRATEGY, SEED)
