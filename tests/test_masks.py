@@ -1,4 +1,4 @@
-"""Masks: reading every file mode, boxes, union, grow/shrink/feather, connected regions and merged crop boxes."""
+"""Masks: reading every file mode (through retouch.io, under its pixel limit), brush strokes, boxes, union, grow/shrink/feather, connected regions and merged crop boxes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from retouch import masks
-from retouch.errors import CorruptImage, InvalidInput, RetouchError, UnsupportedFormat
+from retouch.errors import CorruptImage, InvalidInput, RetouchError, TooLarge, UnsupportedFormat
+from retouch.io import load_image
+from retouch.types import Picture
 
 # The pattern every mode test encodes: True = change. 6 wide, 4 high.
 PATTERN = np.array(
@@ -93,13 +95,45 @@ def test_every_mode_selects_the_painted_pixels_from_file_and_bytes(mode: str, tm
         np.testing.assert_array_equal(got, PATTERN)
 
 
-def test_other_containers_and_float_masks(tmp_path: Path) -> None:
-    tiff = tmp_path / "soft.tif"
-    Image.fromarray(np.where(PATTERN, 0.75, 0.25).astype(np.float32)).save(tiff)
-    np.testing.assert_array_equal(masks.load_mask(tiff, SIZE), PATTERN)
+def test_other_containers(tmp_path: Path) -> None:
     bmp = tmp_path / "mask.bmp"
     by_mode("1").save(bmp)
     np.testing.assert_array_equal(masks.load_mask(bmp, SIZE), PATTERN)
+    tiff = tmp_path / "mask.tif"
+    Image.fromarray(np.where(PATTERN, 65535, 0).astype(np.uint16)).save(tiff)
+    np.testing.assert_array_equal(masks.load_mask(tiff, SIZE), PATTERN)
+
+
+def test_float_masks_are_refused_as_float_photos_are(tmp_path: Path) -> None:
+    tiff = tmp_path / "soft.tif"
+    Image.fromarray(np.where(PATTERN, 0.75, 0.25).astype(np.float32)).save(tiff)
+    with pytest.raises(UnsupportedFormat, match="mask"):
+        masks.load_mask(tiff, SIZE)
+
+
+def test_sixteen_bit_rgb_uses_luminance_at_half_scale() -> None:
+    grey = np.where(PATTERN, 32768, 32767).astype(np.uint16)
+    picture = Picture(pixels=np.repeat(grey[:, :, None], 3, axis=2))
+    np.testing.assert_array_equal(masks.mask_from_picture(picture, SIZE), PATTERN)
+
+
+def test_luminance_matches_pillow_on_every_colour_of_a_random_image() -> None:
+    rgb = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    expected = np.asarray(Image.fromarray(rgb).convert("L")) > 127
+    np.testing.assert_array_equal(masks.mask_from_picture(Picture(pixels=rgb), (64, 64)), expected)
+
+
+def test_a_mask_over_the_pixel_limit_is_refused_like_a_photo(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = png_bytes(by_mode("L"))  # 24 pixels
+    monkeypatch.setenv("RETOUCH_MAX_PIXELS", "20")
+    with pytest.raises(TooLarge) as photo:
+        load_image(data)
+    with pytest.raises(TooLarge, match="mask") as mask:
+        masks.load_mask(data, SIZE)
+    assert type(mask.value) is type(photo.value)
+    with pytest.raises(TooLarge):
+        masks.load_mask(data, SIZE, max_pixels=23)
+    np.testing.assert_array_equal(masks.load_mask(data, SIZE, max_pixels=24), PATTERN)
 
 
 def test_fully_opaque_palette_transparency_falls_back_to_luminance() -> None:
@@ -151,12 +185,51 @@ def test_bad_mask_files_raise_typed_errors(tmp_path: Path) -> None:
     truncated = png_bytes(Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)))
     with pytest.raises(CorruptImage, match="mask"):
         masks.load_mask(truncated[: len(truncated) // 2], (64, 64))
-    with pytest.raises(InvalidInput, match="does not exist"):
+    with pytest.raises(InvalidInput, match="mask file.*no such file"):
         masks.load_mask(tmp_path / "missing.png", SIZE)
     with pytest.raises(RetouchError):
         masks.load_mask(tmp_path, SIZE)
     with pytest.raises(InvalidInput, match="size"):
         masks.load_mask(png_bytes(by_mode("L")), (0, 4))
+
+
+# --- brush strokes -----------------------------------------------------------------------------------------------
+
+
+def test_strokes_paint_dots_and_lines_and_erase_clears() -> None:
+    dot = masks.mask_from_strokes([masks.Stroke([(10.5, 10.5)], 3)], (21, 21))
+    assert dot.dtype == np.bool_ and dot.shape == (21, 21)
+    assert dot[10, 10] and dot[10, 12] and not dot[10, 15] and not dot[0, 0]
+    np.testing.assert_array_equal(dot, dot[::-1, ::-1])  # a disk around the centre of pixel (10, 10)
+    assert dot[7:14, 7:14].sum() == dot.sum() > math.pi * 9 * 0.9  # inside the disk's 7x7 box, most of it
+
+    line = [masks.Stroke([(2.5, 10.5), (18.5, 10.5)], 2)]
+    painted = masks.mask_from_strokes(line, (21, 21))
+    assert painted[10, 2:19].all() and not painted[3, :].any()
+    erased = masks.mask_from_strokes([*line, masks.Stroke([(10.5, 10.5)], 4, "erase")], (21, 21))
+    assert not erased[10, 8:13].any() and erased[10, 2:5].all()
+    assert not (erased & ~painted).any()
+
+
+def test_strokes_on_a_smaller_canvas_are_scaled_to_the_image() -> None:
+    on_canvas = masks.mask_from_strokes([masks.Stroke([(5.25, 5.25), (8.0, 6.0)], 1.5)], (40, 40), canvas=(20, 20))
+    at_size = masks.mask_from_strokes([masks.Stroke([(10.5, 10.5), (16.0, 12.0)], 3.0)], (40, 40))
+    np.testing.assert_array_equal(on_canvas, at_size)
+
+
+@pytest.mark.parametrize(
+    ("stroke", "canvas", "message"),
+    [
+        (masks.Stroke([(1, 1)], 0), None, "radius"),
+        (masks.Stroke([(1, 1)], float("nan")), None, "radius"),
+        (masks.Stroke([], 2), None, "point"),
+        (masks.Stroke([(1, 1)], 2, "smudge"), None, "mode"),  # type: ignore[arg-type]
+        (masks.Stroke([(1, 1)], 2), (0, 5), "size"),
+    ],
+)
+def test_bad_strokes_raise_invalid_input(stroke: masks.Stroke, canvas: tuple[int, int] | None, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        masks.mask_from_strokes([stroke], (8, 8), canvas=canvas)
 
 
 # --- boxes -------------------------------------------------------------------------------------------------------

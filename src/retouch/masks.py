@@ -1,4 +1,5 @@
-"""Masks: reading them from files and boxes, and shaping them (grow, shrink, feather, split into regions).
+"""Masks: made from decoded mask images, brush strokes and boxes, and shaped (grow, shrink, feather, split into
+regions). Pure array work: files are decoded by ``retouch.io``, under the same pixel limit and errors as photos.
 
 A mask is an HxW numpy bool array, True = the pixels to change. Sizes are given as (width, height), as Pillow
 orders them; boxes are (x, y, width, height) in pixels.
@@ -17,54 +18,72 @@ stays at full weight there when feathered (what is cut off by the frame is assum
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import numpy as np
 
-from retouch.errors import CorruptImage, InvalidInput, TooLarge, UnsupportedFormat
-
-if TYPE_CHECKING:
-    from PIL import Image
+from retouch.errors import InvalidInput
+from retouch.types import Picture
 
 Box = tuple[int, int, int, int]
 
 _BOX_RE = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+# ITU-R 601 luma in 16-bit fixed point, rounded, as Pillow converts RGB to L
+_LUMA_WEIGHTS = (19595, 38470, 7471)
 
 
-# --- reading -------------------------------------------------------------------------------------------------------
+# --- mask images ---------------------------------------------------------------------------------------------------
 
 
-def load_mask(source: str | os.PathLike[str] | bytes, size: tuple[int, int], *, resize: bool = False) -> np.ndarray:
-    """Read a mask file for an image of ``size`` = (width, height); white or opaque pixels are the ones to change.
+def load_mask(
+    source: str | os.PathLike[str] | bytes,
+    size: tuple[int, int],
+    *,
+    resize: bool = False,
+    max_pixels: int | None = None,
+) -> np.ndarray:
+    """Read a mask file (or its bytes) for an image of ``size`` = (width, height), through ``retouch.io``.
 
-    Any Pillow mode is accepted (1, L, P, RGB, RGBA, LA, PA, I;16, I, F, CMYK, ...). If the file has an alpha
-    channel (or a transparent palette entry or colour) that is not fully opaque everywhere, it is a painted layer
-    on transparency and alpha > 127 marks the pixels; otherwise luminance above half scale does (> 127 in 8 bits,
-    > 32767 in 16 bits, > 0.5 for float files). The file's EXIF orientation is applied first, as for images.
+    source: a path or the file's bytes, in any format ``retouch.load_image`` reads; decoded as a photo is (upright,
+    under the same pixel limit). size: the image's (width, height). resize: scale a mask of another size to
+    ``size`` (see ``mask_from_picture``). max_pixels: the pixel limit (default: $RETOUCH_MAX_PIXELS, else 150
+    megapixels; 0 = none). Returns an HxW bool array, True = change. Raises ``InvalidInput`` (missing file, other
+    size), ``UnsupportedFormat``, ``CorruptImage`` or ``TooLarge``, each naming the mask.
+    """
+    from retouch.io import load_image
 
-    A mask whose size differs from ``size`` raises ``InvalidInput`` unless ``resize`` is true; then it is scaled
-    to ``size``: nearest neighbour for two-level sources (so thin strokes keep their hard edges), bilinear and
-    then the threshold for soft (anti-aliased) ones. Unreadable files raise ``UnsupportedFormat`` (not an image)
-    or ``CorruptImage`` (damaged).
+    try:
+        picture = load_image(source, max_pixels=max_pixels)
+    except InvalidInput as error:  # the same type as for a photo, said to be about the mask
+        raise type(error)(f"the mask file: {error}") from None
+    return mask_from_picture(picture, size, resize=resize)
+
+
+def mask_from_picture(picture: Picture, size: tuple[int, int], *, resize: bool = False) -> np.ndarray:
+    """The pixels a decoded mask image selects: white or opaque ones.
+
+    picture: the mask image, HxWx1 or HxWx3, uint8 or uint16, alpha optional. If its alpha is not fully opaque
+    everywhere, it is a painted layer on transparency and alpha above half scale marks the pixels; otherwise
+    luminance (ITU-R 601) above half scale does (> 127 in 8 bits, > 32767 in 16 bits). size: the image's
+    (width, height); a mask of another size raises ``InvalidInput`` unless ``resize`` is true, which scales it:
+    nearest neighbour for two-level masks (thin strokes keep their hard edges), bilinear then the threshold for
+    soft (anti-aliased) ones. Returns an HxW bool array of ``size``, True = change.
     """
     width, height = _check_size(size)
-    img = _open(source)
-    if img.size != (width, height):
+    level, full = _level(picture)
+    if picture.size != (width, height):
         if not resize:
             raise InvalidInput(
-                f"the mask {_describe(source)} is {img.width}x{img.height} but the image is {width}x{height}; "
+                f"the mask is {picture.width}x{picture.height} but the image is {width}x{height}; "
                 "pass --resize-mask (resize=True) to scale the mask to the image"
             )
-        return _resized(img, (width, height))
-    level, full = _level(img)
-    return _threshold(level, full)
+        return _resized(level, full, (width, height))
+    return level > full // 2
 
 
 def _check_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -77,80 +96,84 @@ def _check_size(size: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-def _describe(source: str | os.PathLike[str] | bytes) -> str:
-    return "(from bytes)" if isinstance(source, (bytes, bytearray, memoryview)) else f"'{os.fspath(source)}'"
+def _level(picture: Picture) -> tuple[np.ndarray, int]:
+    """The per-pixel 'change' level (alpha or luminance) as an HxW integer array, and its full-scale value."""
+    full = picture.max_value
+    alpha = picture.alpha
+    if alpha is not None and alpha.min() < full:
+        return alpha, full
+    pixels = picture.pixels
+    if pixels.shape[2] == 1:
+        return pixels[:, :, 0], full
+    red, green, blue = (pixels[:, :, c].astype(np.uint32) * np.uint32(w) for c, w in enumerate(_LUMA_WEIGHTS))
+    luma = (red + green + blue + np.uint32(0x8000)) >> np.uint32(16)  # < 2**32 for 16-bit samples too
+    return luma.astype(pixels.dtype), full
 
 
-def _open(source: str | os.PathLike[str] | bytes) -> Image.Image:
-    """Decode the first frame fully and apply its EXIF orientation; Pillow's errors become Retouch's."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    name = _describe(source)
-    try:
-        img = Image.open(io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source)
-    except FileNotFoundError:
-        raise InvalidInput(f"mask file {name} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"mask file {name} is a directory, not an image") from None
-    except PermissionError:
-        raise InvalidInput(f"mask file {name} cannot be read (permission denied)") from None
-    except UnidentifiedImageError:
-        raise UnsupportedFormat(f"mask file {name} is not an image in a format Retouch reads") from None
-    except Image.DecompressionBombError as e:
-        raise TooLarge(f"mask file {name} is too large: {e}") from None
-    except Exception as e:  # noqa: BLE001 - Pillow raises many kinds (SyntaxError, struct.error, ...) here
-        raise CorruptImage(f"mask file {name} cannot be decoded: {e}") from None
-    try:
-        with img:
-            img.load()
-            return ImageOps.exif_transpose(img)
-    except Image.DecompressionBombError as e:
-        raise TooLarge(f"mask file {name} is too large: {e}") from None
-    except Exception as e:  # noqa: BLE001 - truncated data, broken chunks, bad EXIF: a damaged file
-        raise CorruptImage(f"mask file {name} is damaged and cannot be decoded: {e}") from None
-
-
-def _level(img: Image.Image) -> tuple[np.ndarray, float]:
-    """The per-pixel 'change' level (alpha or luminance) as an HxW array, and its full-scale value."""
-    if img.mode == "1":
-        return np.asarray(img, dtype=np.uint8), 1.0
-    alpha = _alpha(img)
-    if alpha is not None and alpha.min() < 255:
-        return alpha, 255.0
-    if img.mode in _SIXTEEN_BIT_MODES:  # Pillow opens 16-bit greyscale files as I;16 (or I in older versions)
-        return np.asarray(img), 65535.0
-    if img.mode == "F":
-        return np.asarray(img), 1.0
-    if img.mode not in ("L", "LA", "RGB", "RGBA", "P"):
-        img = img.convert("RGBA" if "A" in img.mode else "RGB")
-    return np.asarray(img.convert("L")), 255.0  # ITU-R 601 luma; P goes through its palette
-
-
-def _alpha(img: Image.Image) -> np.ndarray | None:
-    """The alpha channel as uint8, including palette and single-colour transparency; None when there is none."""
-    if img.mode in ("RGBA", "LA", "RGBa", "La"):
-        return np.asarray(img.getchannel("A"))
-    palette_alpha = img.mode == "P" and img.palette is not None and img.palette.mode == "RGBA"
-    if img.mode == "PA" or palette_alpha or ("transparency" in img.info and img.mode in ("P", "L", "RGB")):
-        return np.asarray(img.convert("RGBA").getchannel("A"))
-    return None
-
-
-def _threshold(level: np.ndarray, full: float) -> np.ndarray:
-    if np.issubdtype(level.dtype, np.integer):
-        return level > int(full) // 2  # > 127 for 8 bits, > 32767 for 16 bits, > 0 for mode 1
-    return level > full / 2
-
-
-def _resized(img: Image.Image, size: tuple[int, int]) -> np.ndarray:
+def _resized(level: np.ndarray, full: int, size: tuple[int, int]) -> np.ndarray:
     from PIL import Image
 
-    level, full = _level(img)
     if np.all((level == 0) | (level == full)):  # two-level source: keep hard edges and thin strokes
-        binary = Image.fromarray(_threshold(level, full).view(np.uint8) * np.uint8(255))
+        binary = Image.fromarray((level > full // 2).view(np.uint8) * np.uint8(255))
         return np.asarray(binary.resize(size, Image.Resampling.NEAREST)) > 127
     soft = Image.fromarray(level.astype(np.float32) / np.float32(full))
     return np.asarray(soft.resize(size, Image.Resampling.BILINEAR)) > 0.5
+
+
+# --- brush strokes -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One brush stroke over a canvas: its path of (x, y) points and its round brush's radius, in canvas units
+    (pixel i spans [i, i + 1)); "paint" adds to the mask, "erase" removes from it."""
+
+    points: Sequence[tuple[float, float]]
+    radius: float
+    mode: Literal["paint", "erase"] = "paint"
+
+
+def mask_from_strokes(
+    strokes: Iterable[Stroke], size: tuple[int, int], *, canvas: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Draw brush strokes, in order, into a mask of ``size`` = (width, height).
+
+    strokes: drawn with a round brush and round joins; an "erase" stroke clears what earlier ones painted.
+    canvas: the (width, height) the strokes' coordinates and radii refer to (a display size, say), scaled to
+    ``size``; default ``size``. Returns an HxW bool array, True = painted. Raises ``InvalidInput`` for a stroke
+    without points, a radius that is not a positive number, or an unknown mode.
+    """
+    from PIL import Image, ImageDraw
+
+    width, height = _check_size(size)
+    canvas_width, canvas_height = _check_size(canvas or size)
+    sx, sy = width / canvas_width, height / canvas_height
+    image = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        _check_stroke(stroke)
+        fill = 255 if stroke.mode == "paint" else 0
+        radius = max(0.5, stroke.radius * (sx + sy) / 2)
+        # Canvas coordinates are continuous (pixel i spans [i, i + 1)); Pillow draws around pixel centres.
+        points = [(x * sx - 0.5, y * sy - 0.5) for x, y in stroke.points]
+        if len(points) > 1:
+            draw.line(points, fill=fill, width=max(1, round(2 * radius)), joint="curve")
+        for x, y in points:  # round caps, and dots for single clicks
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
+    return np.asarray(image) > 127
+
+
+def _check_stroke(stroke: Stroke) -> None:
+    if stroke.mode not in ("paint", "erase"):
+        raise InvalidInput(f"a stroke's mode is 'paint' or 'erase', got {stroke.mode!r}")
+    try:
+        radius = float(stroke.radius)
+    except (TypeError, ValueError):
+        radius = math.nan
+    if not (math.isfinite(radius) and radius > 0):
+        raise InvalidInput(f"a stroke's radius must be a positive number, got {stroke.radius!r}")
+    if not stroke.points:
+        raise InvalidInput("a stroke needs at least one (x, y) point")
 
 
 # --- boxes ---------------------------------------------------------------------------------------------------------

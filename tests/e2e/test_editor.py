@@ -21,7 +21,6 @@ from e2e.photos import Scene, decode, encode, scene, srgb_profile
 from retouch import masks
 from retouch.io import load_image, read_provenance
 from retouch.io.xmp import AI_EDITED
-from retouch.server.maskinput import rasterize
 from retouch.server.schemas import StrokeMask
 from retouch.tools.erase import default_grow
 
@@ -106,7 +105,8 @@ def download(page: Any, directory: Path) -> Path:
 
 def assert_only_the_stroke_changed(original: np.ndarray, result: np.ndarray, strokes: StrokeMask, found: Scene) -> None:
     height, width = original.shape[:2]
-    painted = rasterize(strokes, (width, height))
+    drawn = [masks.Stroke(s.points, s.radius, s.mode) for s in strokes.strokes]
+    painted = masks.mask_from_strokes(drawn, (width, height), canvas=(strokes.width, strokes.height))
     grown = masks.grow(painted, default_grow(width, height) + 1)
     np.testing.assert_array_equal(result[~grown], original[~grown])
     inside = found.object_mask & painted

@@ -8,13 +8,15 @@ import asyncio
 import inspect
 from typing import Annotated, Any
 
+import numpy as np
 import pydantic
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from retouch import masks as mask_ops
+from retouch.errors import InvalidInput
 from retouch.server import imaging
 from retouch.server.errors import ApiError
-from retouch.server.maskinput import build_mask
 from retouch.server.routers.documents import ERRORS
 from retouch.server.schemas import JobInfo, StrokeMask
 from retouch.server.services import Services, get_services
@@ -130,7 +132,7 @@ def _edit_document(
     progress: ProgressCallback,
 ) -> dict[str, Any]:
     picture, revision = services.store.picture(doc)
-    mask = build_mask(picture.size, **masks) if masks is not None else None
+    mask = _build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
     result = spec.run(picture, mask, options, services.settings.device, progress)
     progress("saving", 0, 1)
     changed = services.store.commit(doc, result, spec.name, revision)
@@ -148,7 +150,31 @@ def _edit_file(
     progress: ProgressCallback,
 ) -> tuple[bytes, str]:
     picture = imaging.decode(data, services.settings.max_pixels, filename)
-    mask = build_mask(picture.size, **masks) if masks is not None else None
+    mask = _build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
     result = spec.run(picture, mask, options, services.settings.device, progress)
     progress("encoding", 0, 1)
     return imaging.encode(result, quality)
+
+
+def _build_mask(
+    size: tuple[int, int],
+    max_pixels: int,
+    *,
+    mask_file: bytes | None = None,
+    strokes: StrokeMask | None = None,
+    boxes: str | None = None,
+) -> np.ndarray:
+    """The union of the request's masks at the image's full size: a mask image (any size: it is scaled to the
+    image), brush strokes (over a canvas of any size) and boxes in image pixels."""
+    parts = []
+    if mask_file:
+        parts.append(mask_ops.load_mask(mask_file, size, resize=True, max_pixels=max_pixels))
+    if strokes is not None:
+        drawn = [mask_ops.Stroke(s.points, s.radius, s.mode) for s in strokes.strokes]
+        parts.append(mask_ops.mask_from_strokes(drawn, size, canvas=(strokes.width, strokes.height)))
+    if boxes:
+        parsed = [mask_ops.parse_box(text) for text in boxes.split(";") if text.strip()]
+        parts.append(mask_ops.mask_from_boxes(parsed, size))
+    if not parts:
+        raise InvalidInput("no mask: send a mask image, brush strokes or boxes over what to change")
+    return mask_ops.combine(parts)
