@@ -25,15 +25,15 @@ T = TypeVar("T")
 def load_image(source: Source, *, max_pixels: int | None = None) -> Picture:
     """Decode an image file (or its bytes) into a Picture.
 
-    Reads JPEG, PNG, WebP, TIFF, BMP, GIF (first frame) and HEIC/HEIF. Pixels come upright (the EXIF
-    orientation is applied and reset to 1 in ``metadata.exif``), as uint8, or uint16 for 16-bit PNG and TIFF
-    and 10/12-bit HEIC; greyscale stays one channel; alpha is kept apart. Palette images become RGB(A) (grey when
-    the palette is), 1-bit becomes grey, CMYK becomes RGB through its ICC profile. ICC profile, EXIF, XMP and
-    DPI are kept in ``metadata``.
-
-    ``max_pixels`` bounds width x height before anything is decoded (default: $RETOUCH_MAX_PIXELS, else 150
-    megapixels; 0 = no limit). Raises InvalidInput (missing or unreadable file), UnsupportedFormat (not an image
-    Retouch reads), CorruptImage (truncated or damaged) or TooLarge.
+    source: a path or the file's bytes: JPEG, PNG, WebP, TIFF, BMP, GIF (first frame) or HEIC/HEIF.
+    max_pixels: bound on width x height, checked on the header before anything is decoded (default:
+    $RETOUCH_MAX_PIXELS, else 150 megapixels; 0 = no limit).
+    Returns a Picture, upright (the EXIF orientation is applied and reset to 1 in ``metadata.exif``): pixels HxWx1
+    (grey) or HxWx3 (RGB), uint8, or uint16 for 16-bit PNG and TIFF and 10/12-bit HEIC; alpha HxW of the same
+    dtype, or None. Palette images become RGB(A) (grey when the palette is), 1-bit becomes grey, CMYK becomes
+    RGB through its ICC profile. ICC profile, EXIF, XMP and DPI are kept in ``metadata``.
+    Raises InvalidInput (missing or unreadable file), UnsupportedFormat (not an image Retouch reads),
+    CorruptImage (truncated or damaged) or TooLarge.
     """
     limit = pixel_limit(max_pixels)
     data, name = _read(source)

@@ -20,16 +20,16 @@ def save_image(
     provenance: bool = True,
     format: str | None = None,
 ) -> Path:
-    """Write the picture to `path`, in the format its extension names (.jpg .png .webp .tif .bmp .gif .heic)
-    unless `format` is given, and return the path.
+    """Write the picture to ``path``, in the format its extension names, and return the path.
 
-    Everything the format can hold is kept (see ``encode_image``): ICC profile, EXIF with orientation 1, XMP,
-    DPI, alpha, greyscale and 16-bit samples in PNG and TIFF. A picture with transparent pixels cannot be saved
-    as JPEG or BMP: that raises InvalidInput instead of silently flattening it. With ``provenance`` and recorded
-    operations the XMP marks the picture as edited with AI.
-
-    The file appears complete or not at all (temporary file, fsync, rename); an existing file is replaced only
-    with ``overwrite=True``, otherwise OutputExists is raised.
+    picture: pixels HxWx1 or HxWx3, uint8 or uint16, alpha HxW of the same dtype or None. path: the file to
+    write (.jpg .png .webp .tif .bmp .gif .heic). quality: 1-100 for JPEG, WebP and HEIC (default: the format's
+    own; 100 is lossless WebP). overwrite: replace an existing file (else OutputExists). provenance: with recorded
+    operations, mark the picture as edited with AI in its XMP. format: a format name that overrides the extension.
+    Returns the path written. Everything the format can hold is kept (see ``encode_image``): ICC profile, EXIF
+    with orientation 1, XMP, DPI, alpha, greyscale and 16-bit samples in PNG and TIFF. A picture with transparent
+    pixels cannot be saved as JPEG or BMP: that raises InvalidInput instead of silently flattening it. The file
+    appears complete or not at all (temporary file, fsync, rename).
     """
     target = Path(path)
     fmt = format_for_path(target, format)

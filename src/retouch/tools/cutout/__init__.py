@@ -32,12 +32,15 @@ def cutout(
 ) -> Picture:
     """Remove the background of ``picture``.
 
-    model: a cutout model of the registry; None or "auto" is the best installed permissive one (WeightsMissing,
-    naming the pull commands, when none is). mask_only: return the matte alone, as a greyscale picture (white =
-    subject). crop: cut the result to the subject's bounding box plus this margin in pixels. background: a colour
-    (name, #rrggbb, #rrggbbaa, r,g,b) to put behind the subject instead of transparency. refine: False keeps the
-    network's own map, resized (no matting). Returns a new picture in the input's bit depth, with an alpha channel
-    unless ``mask_only`` or an opaque ``background`` was asked for; "cutout" is recorded for the provenance XMP.
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. model: a cutout model of the
+    registry; None or "auto" is the best installed permissive one (WeightsMissing, naming the pull commands, when
+    none is). mask_only: return the matte alone, as a greyscale picture (white = subject). crop: cut the result to
+    the subject's bounding box plus this margin, in pixels >= 0. background: a colour (name, #rrggbb, #rrggbbaa,
+    r,g,b) to put behind the subject instead of transparency. refine: False keeps the network's own map, resized
+    (no matting). device: "auto", "cpu" or "cuda". progress: called with (stage, done, total).
+    Returns a new Picture in the input's bit depth: HxWx3 (HxWx1 for grey input and for ``mask_only``), with an
+    HxW alpha unless ``mask_only`` or an opaque ``background`` was asked for; fully opaque subject pixels keep
+    their exact values; "cutout" is recorded for the provenance XMP.
     """
     from retouch.tools.cutout.colours import parse_colour
 

@@ -38,12 +38,14 @@ def replace_background(
 ) -> Picture:
     """Put the subject of ``picture`` on a new background.
 
-    background: a colour ("white", "#1e90ff", "30,144,255"), "blur" (the photo's own background, blurred by
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. background: a colour ("white", "#1e90ff", "30,144,255"), "blur" (the photo's own background, blurred by
     ``blur`` pixels of Gaussian sigma; default ``default_blur``), "transparent", a Picture, or the path of an image
     file. fit: how a background image covers the frame, "fill" (cover, cropping the excess) or "fit" (all of it
     visible, the margins filled with a blurred cover). harmonize: adjust the subject's colour and exposure to the
     new background and let its light wrap around the edges. shadow: add a soft contact shadow under the subject.
-    Returns a picture of the same size and bit depth; opaque unless the background is (partly) transparent.
+    model, refine, device, progress: as for ``cutout``.
+    Returns a new Picture of the same size, bit depth and channels, without alpha unless the background is
+    (partly) transparent (then HxW alpha, same dtype); "replace background" is recorded for the provenance XMP.
     """
     if fit not in FITS:
         raise InvalidInput(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")

@@ -64,15 +64,18 @@ def restore(
 ) -> Picture:
     """Restore an old or damaged photo and the faces in it.
 
-    faces: None (restore faces if the face model is installed, else warn), True (required: an error without
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. faces: None (restore faces if the face model is installed, else warn), True (required: an error without
     weights) or False (leave faces alone). strength: how much of each restored face replaces the original, in
     [0, 1]; a sequence gives one value per face found, faces ordered left to right. scratches: find scratches
     and dust (``scratch_sensitivity`` in [0, 1]) and erase them with the built-in patch engine. denoise, colour:
     strengths in [0, 1] of noise removal and of colour-cast correction (0 turns a step off). upscale: enlarge the
     photo 1, 2, 3 or 4 times (with the upscaler when it is available, else bicubic, with a warning); faces are
     pasted at the new size. face_model: a registered face-restore model; detector: "auto", "retinaface" or
-    "yunet". Returns a new Picture in the input's bit depth and layout (alpha kept, enlarged with the photo),
-    with "restore (...)" recorded for the provenance XMP. With every step off the pixels come back unchanged.
+    "yunet". device: "auto", "cpu" or "cuda". seed: the patch engine's seed for scratches. progress: called with
+    (stage, done, total); warnings arrive as stages starting "warning: ".
+    Returns a new Picture in the input's bit depth and layout, ``upscale`` times the size (alpha kept, enlarged
+    with the photo), with "restore (...)" recorded for the provenance XMP. With every step off the pixels come
+    back unchanged.
     """
     _check_amount("denoise", denoise)
     _check_amount("colour", colour)
