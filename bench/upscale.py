@@ -180,7 +180,7 @@ def reference_runner(model: str, classes: tuple[Any, Any, Any], workdir: Path):
         checkpoint = workdir / f"{model}.pth"
         torch.save({"params_ema": read_state(spec, files, None)}, checkpoint)
     upsampler = upsampler_class(
-        scale=int(spec.conventions["scale"]), model_path=str(checkpoint), model=network, tile=0, pre_pad=0,
+        scale=int(spec.conventions.scale), model_path=str(checkpoint), model=network, tile=0, pre_pad=0,
         half=False, device=torch.device("cpu"),
     )  # fmt: skip
 
@@ -289,7 +289,8 @@ import numpy as np, torch
 from retouch.models import registry
 from retouch.models.arch.rrdbnet import RRDBNet
 from retouch.models.arch.srvgg import SRVGGNetCompact
-from retouch.models.registry import ModelSpec, UrlSource, WeightFile
+from retouch.models.conventions import UpscaleConventions
+from retouch.models.spec import ModelSpec, UrlSource, WeightFile
 from retouch.tools.upscale import upscale
 from retouch.types import Picture
 
@@ -313,7 +314,7 @@ data = path.read_bytes()
 source = (UrlSource("https://example.invalid/weights.pth"),)
 files = (WeightFile("weights.pth", hashlib.sha256(data).hexdigest(), len(data), source),)
 registry._REGISTRY[model] = ModelSpec(
-    model, "upscale", "pth", architecture, files, "MIT", True, "bench", {"scale": 4}, params
+    model, "upscale", "pth", architecture, files, "MIT", True, "bench", UpscaleConventions(scale=4), params
 )
 
 

@@ -26,12 +26,12 @@ def test_every_cutout_row_has_a_signature_here() -> None:
 def expected_map(rgb: np.ndarray, conventions) -> np.ndarray:
     """The documented conventions, written out independently for an image already at the network's size."""
     x = rgb.astype(np.float32)
-    if conventions["scale"] == "max":
+    if conventions.scale_to_max:
         x = x / x.max()
-    x = (x - np.float32(conventions["mean"])) / np.float32(conventions["std"])
+    x = (x - np.float32(conventions.mean)) / np.float32(conventions.std)
     logit = GAIN * (x[:, :, 0] - x[:, :, 1])
     prob = 1 / (1 + np.exp(-logit))
-    if conventions["stretch"]:
+    if conventions.stretch:
         prob = (prob - prob.min()) / (prob.max() - prob.min())
     return prob
 

@@ -12,7 +12,9 @@ import pytest
 import retouch
 from retouch.errors import InvalidInput
 from retouch.models import registry
-from retouch.models.registry import FrozenMapping, ModelSpec, NpmSource, UrlSource, WeightFile, get_spec, list_models
+from retouch.models.conventions import TASK_CONVENTIONS, CutoutConventions, EraseConventions, UpscaleConventions
+from retouch.models.registry import get_spec, list_models
+from retouch.models.spec import FrozenMapping, ModelSpec, NpmSource, UrlSource, WeightFile
 
 ERASE_MODELS = {"big-lama", "big-lama-ckpt", "migan"}
 
@@ -43,14 +45,15 @@ def test_every_row_is_pinned_and_fetchable(spec: ModelSpec) -> None:
 def test_the_rows_say_what_the_erase_tool_relies_on() -> None:
     migan = get_spec("migan")
     assert (migan.format, migan.files[0].size) == ("onnx", 28_079_181)
-    assert migan.conventions["dtype"] == "uint8" and "255 = keep" in migan.conventions["mask"]
+    assert migan.conventions == EraseConventions(max_side=512)  # the pipeline's network side
     lama = get_spec("big-lama")
-    assert (lama.format, lama.architecture, lama.conventions["pad_multiple"]) == ("torchscript", "lama", 8)
+    assert (lama.format, lama.architecture, lama.conventions) == ("torchscript", "lama", EraseConventions(2048))
     ckpt = get_spec("big-lama-ckpt")
     [source] = ckpt.files[0].sources
     assert isinstance(source, UrlSource) and source.member == "big-lama/models/best.ckpt"
     isnet = get_spec("isnet-imgly")
-    assert (isnet.permissive, isnet.license, isnet.conventions["input_size"]) == (False, "AGPL-3.0", (1024, 1024))
+    input_size = isnet.conventions_as(CutoutConventions).input_size
+    assert (isnet.permissive, isnet.license, input_size) == (False, "AGPL-3.0", (1024, 1024))
     assert get_spec("realesr-animevideov3").arch_params["num_conv"] == 16
 
 
@@ -65,9 +68,8 @@ def test_rows_are_immutable() -> None:
     spec = get_spec("migan")
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.name = "other"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        spec.conventions["dtype"] = "float32"  # type: ignore[index]
-    assert dict(spec.conventions)["colour"] == "RGB"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.conventions.max_side = 1024  # type: ignore[union-attr,misc]
     assert FrozenMapping({"a": 1}) == {"a": 1} and len(FrozenMapping({"a": 1, "b": 2})) == 2
     with pytest.raises(TypeError, match="hashable"):
         FrozenMapping({"a": [1, 2]})
@@ -105,3 +107,17 @@ def test_importing_the_models_package_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert registry.TASKS[0] == "erase"
+
+
+def test_each_row_carries_its_tasks_conventions_class() -> None:
+    for spec in list_models():
+        expected = TASK_CONVENTIONS.get(spec.task)
+        assert (spec.conventions is None) if expected is None else isinstance(spec.conventions, expected), spec.name
+    row = get_spec("migan")
+    with pytest.raises(ValueError, match="EraseConventions, not UpscaleConventions"):
+        dataclasses.replace(row, conventions=UpscaleConventions(scale=4))
+    with pytest.raises(ValueError, match="needs its CutoutConventions"):
+        dataclasses.replace(get_spec("u2net"), conventions=None)
+    assert dataclasses.replace(row, conventions=None).conventions == EraseConventions()  # the defaults
+    with pytest.raises(InvalidInput, match="not one with UpscaleConventions"):
+        row.conventions_as(UpscaleConventions)

