@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from masks import random_mask  # noqa: E402
 from retouch.models.arch.lama import LamaGenerator  # noqa: E402
-from retouch.tools.erase.lama import generator_state, load_lama, read_state_dict  # noqa: E402
+from retouch.models.checkpoint import read_checkpoint  # noqa: E402
+from retouch.tools.erase.lama import STATE_KEYS, generator_state, load_lama  # noqa: E402
 
 BIG_LAMA = dict(  # configs/training/big-lama.yaml, generator section
     input_nc=4,
@@ -145,7 +146,8 @@ def main() -> None:
         if args.reference is None:
             print("no --reference checkout given: the official implementation is skipped")
         else:
-            official = official_generator(args.reference, generator_state(read_state_dict(weights), weights))
+            state = generator_state(read_checkpoint(weights, STATE_KEYS), weights)
+            official = official_generator(args.reference, state)
 
     image, hole = test_inputs(args.size)
     rgb = torch.from_numpy(image.transpose(2, 0, 1).copy())[None]

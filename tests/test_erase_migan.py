@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 from migan_onnx import write_fake_migan
+from retouch.models import runtime
 from retouch.tools.erase.migan import load_migan
 
 
@@ -40,3 +42,15 @@ def test_follows_the_pipeline_conventions(migan) -> None:
     # The known pixels come back (quantised to 8 bits), the hole is filled by the network.
     assert np.abs(filled[~hole] - image[~hole]).max() <= 0.5 / 255 + 1e-6
     assert np.abs(filled[hole] - image[hole]).mean() > 0.05
+
+
+def test_sessions_come_from_the_runtime_cache(tmp_path: Path) -> None:
+    path = tmp_path / "migan_pipeline_v2.onnx"
+    write_fake_migan(path)
+    first = load_migan(path, "cpu", max_side=512)
+    assert load_migan(path, "cpu").session is first.session and first.max_side == 512
+    runtime.clear_cache()  # frees the erase networks too
+    second = load_migan(path, "cpu")
+    assert second.session is not first.session
+    os.utime(path, ns=(0, 0))  # as if pulled again: a new mtime is a new file
+    assert load_migan(path, "cpu").session is not second.session

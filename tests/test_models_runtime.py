@@ -137,3 +137,29 @@ def test_torchscript_models_load_once_and_run(tmp_path: Path) -> None:
     assert not module.training
     with torch.inference_mode():
         assert module(torch.zeros(1, 2)).shape == (1, 1)
+
+
+def test_a_model_of_several_files_is_reloaded_when_any_of_them_changes(tmp_path: Path) -> None:
+    param, weights = tmp_path / "m.param", tmp_path / "m.bin"
+    param.write_text("graph")
+    weights.write_bytes(b"1234")
+    calls: list[str] = []
+
+    def loader(path: Path, device: torch.device) -> object:
+        calls.append(path.name)
+        return object()
+
+    first = runtime.cached_model([param, weights], "cpu", loader)
+    assert runtime.cached_model([param, weights], "cpu", loader) is first
+    weights.write_bytes(b"123456")  # pulled again: a new size (and mtime)
+    second = runtime.cached_model([param, weights], "cpu", loader)
+    assert second is not first and calls == ["m.param", "m.param"]
+    runtime.clear_cache()
+    assert runtime.cached_model([param, weights], "cpu", loader) is not second
+
+
+def test_a_session_can_be_made_from_a_graph_in_memory(tmp_path: Path) -> None:
+    graph = tiny_onnx(tmp_path / "m.onnx", 3.0).read_bytes()
+    session = runtime.onnx_session(graph, "cpu", memory_arena=False)
+    (y,) = session.run(None, {"x": np.ones((1, 3), np.float32)})
+    np.testing.assert_array_equal(y, np.full((1, 3), 3.0, np.float32))

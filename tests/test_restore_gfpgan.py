@@ -13,8 +13,9 @@ import torch
 from retouch.errors import InvalidInput, WeightsMissing
 from retouch.models import registry
 from retouch.models.arch.gfpgan import GFPGANConfig, GFPGANv1Clean
-from retouch.models.registry import ModelSpec, UrlSource, WeightFile
-from retouch.tools.restore.faces.restore import FaceRestorer, load_face_restorer, load_gfpgan, read_state_dict
+from retouch.models.spec import ModelSpec, UrlSource, WeightFile
+from retouch.models.checkpoint import BASICSR_KEYS, read_checkpoint
+from retouch.tools.restore.faces.restore import FaceRestorer, load_face_restorer, load_gfpgan
 
 # The official layout (the same tensor names per level) at a fraction of the width and 128 px, for speed.
 SMALL = GFPGANConfig(out_size=128, num_style_feat=32, channel_multiplier=2, num_mlp=2, narrow=1 / 16)
@@ -87,15 +88,15 @@ def test_checkpoint_in_the_official_layout_loads_and_runs(tmp_path: Path) -> Non
 
 def test_params_key_is_accepted_and_wrong_files_are_clear_errors(tmp_path: Path) -> None:
     network = random_network(SMALL)
-    assert set(read_state_dict(write_checkpoint(tmp_path / "a.pth", network, key="params"))) == set(
+    assert set(read_checkpoint(write_checkpoint(tmp_path / "a.pth", network, key="params"), BASICSR_KEYS)) == set(
         network.state_dict()
     )
     torch.save({"state_dict": network.state_dict()}, tmp_path / "other.pth")
     with pytest.raises(InvalidInput, match="no 'params_ema' or 'params'"):
-        read_state_dict(tmp_path / "other.pth")
+        read_checkpoint(tmp_path / "other.pth", BASICSR_KEYS)
     (tmp_path / "text.pth").write_text("not a checkpoint")
     with pytest.raises(InvalidInput, match="not a readable PyTorch checkpoint"):
-        read_state_dict(tmp_path / "text.pth")
+        read_checkpoint(tmp_path / "text.pth", BASICSR_KEYS)
     wider = GFPGANConfig(out_size=128, num_style_feat=32, channel_multiplier=2, num_mlp=2, narrow=1 / 8)
     with pytest.raises(InvalidInput, match="expected shape"):
         load_gfpgan(tmp_path / "a.pth", CPU, wider)

@@ -18,7 +18,9 @@ from torch import nn
 from retouch.errors import InvalidInput, WeightsMissing
 from retouch.models import registry
 from retouch.models.arch.rrdbnet import RRDBNet
-from retouch.models.registry import ModelSpec, PackageSource, UrlSource, WeightFile, get_spec, list_models
+from retouch.models.conventions import UpscaleConventions
+from retouch.models.registry import get_spec, list_models
+from retouch.models.spec import ModelSpec, PackageSource, UrlSource, WeightFile
 from retouch.models.weights import is_installed, verify
 from retouch.tools.upscale.networks import build_module, load_network, read_state, upscale_spec
 from test_ncnn import export_ncnn, random_rrdbnet, random_srvgg, wheel_file
@@ -54,7 +56,7 @@ def install_row(
     *,
     fmt: str,
     scale: float | None = None,
-    conventions: dict[str, object] | None = None,
+    denoise_default: float | None = None,
 ) -> ModelSpec:
     """Register a row serving ``paths`` (moved into the cache folder of ``name``) for ``module``'s network."""
     folder = home / "models" / name
@@ -76,7 +78,7 @@ def install_row(
         license="BSD-3-Clause",
         permissive=True,
         description="test network",
-        conventions={"scale": scale or module.scale, **(conventions or {})},
+        conventions=UpscaleConventions(scale=scale or module.scale, denoise_default=denoise_default),
         arch_params=params,
     )
     monkeypatch.setitem(registry._REGISTRY, name, spec)
@@ -149,7 +151,7 @@ def test_denoise_mixes_the_two_files_as_real_esrgan_dni(home: Path, monkeypatch)
     for module, name in ((sharp, "general.pth"), (denoised, "general-wdn.pth")):
         torch.save({"params": module.state_dict()}, home / name)
         paths.append(home / name)
-    spec = install_row(monkeypatch, home, "general", sharp, paths, fmt="pth", conventions={"denoise_default": 0.5})
+    spec = install_row(monkeypatch, home, "general", sharp, paths, fmt="pth", denoise_default=0.5)
     files = files_of(spec, home)
     mixed = read_state(spec, files, 0.3)
     for key, value in sharp.state_dict().items():
@@ -181,7 +183,7 @@ def test_ncnn_rows_load_into_the_network(home: Path, monkeypatch, fp16: bool) ->
 def test_an_ncnn_export_that_shrinks_must_match_the_rows_scale(home: Path, monkeypatch) -> None:
     spec = install_ncnn(monkeypatch, home, "x2", random_srvgg(), resize_to=2.0)
     assert load_network("x2", device="cpu").output_scale == 2.0
-    wrong = dataclasses.replace(spec, name="x2-wrong", conventions={"scale": 3})
+    wrong = dataclasses.replace(spec, name="x2-wrong", conventions=UpscaleConventions(scale=3))
     monkeypatch.setitem(registry._REGISTRY, "x2-wrong", wrong)
     (home / "models" / "x2-wrong").symlink_to(home / "models" / "x2")
     with pytest.raises(InvalidInput, match="upscales by 2 but model 'x2-wrong' declares 3"):
@@ -222,14 +224,14 @@ def test_the_registry_offers_the_real_esrgan_family() -> None:
     assert {spec.name for spec in list_models("upscale")} >= set(REAL_ESRGAN)
     for name, (fmt, scale, blocks) in REAL_ESRGAN.items():
         spec = get_spec(name)
-        assert (spec.format, spec.conventions["scale"], spec.license) == (fmt, scale, "BSD-3-Clause"), name
+        assert (spec.format, spec.conventions_as(UpscaleConventions).scale, spec.license) == (fmt, scale, "BSD-3-Clause"), name
         if blocks is not None:
             assert spec.arch_params["num_block"] == blocks
         network = build_module(spec, meta=True)  # the row's hyperparameters build its network
         assert network.scale == (2 if name == "realesrgan-x2plus" else 4)
     general = get_spec("realesr-general-x4v3")
     assert [wf.filename for wf in general.files] == ["realesr-general-x4v3.pth", "realesr-general-wdn-x4v3.pth"]
-    assert general.conventions["denoise_default"] == 0.5 and general.arch_params["num_conv"] == 32
+    assert general.conventions == UpscaleConventions(scale=4, denoise_default=0.5) and general.arch_params["num_conv"] == 32
 
 
 def test_built_in_rows_come_from_the_wheel_and_verify(home: Path) -> None:

@@ -1,15 +1,17 @@
-"""Devices, threads and loaded-model caches for the two runtimes: PyTorch and ONNX Runtime.
+"""Devices, threads, the ONNX Runtime session factory and the one cache of loaded models, for both runtimes.
 
 A device that was asked for and is absent is an error (BackendUnavailable), never a silent fall back to the CPU.
-Loaded models are cached per (file, device): the server's concurrent requests share one instance, and two threads
-asking for the same model at once load it once. torch and onnxruntime are imported only when called.
+Every loaded model (a PyTorch module, an ONNX session, a tool's wrapper around them) is cached here, keyed by the
+identity of its files (path, size, mtime: a file pulled again is a new entry) and the device: the server's
+concurrent requests share one instance, and two threads asking for the same model at once load it once.
+``clear_cache`` frees them all. torch and onnxruntime are imported only when called.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -85,8 +87,12 @@ def configure_torch_threads(n: int | None = None) -> int:
     return threads
 
 
-def onnx_session(path: str | os.PathLike[str], device: str = "auto") -> onnxruntime.InferenceSession:
-    """A new ONNX Runtime session on the CPU, or on CUDA when ``device`` asks for it (or "auto" finds it)."""
+def onnx_session(
+    model: str | os.PathLike[str] | bytes, device: str = "auto", *, memory_arena: bool = True
+) -> onnxruntime.InferenceSession:
+    """A new ONNX Runtime session for an .onnx file or a serialized graph (``bytes``), on the CPU, or on CUDA when
+    ``device`` asks for it (or "auto" finds it). ``memory_arena=False``: a run's buffers go back to the system
+    instead of being kept for the next run (for graphs whose peak is large and rarely reached)."""
     import onnxruntime as ort
 
     providers = _onnx_providers(device, ort.get_available_providers())
@@ -95,12 +101,15 @@ def onnx_session(path: str | os.PathLike[str], device: str = "auto") -> onnxrunt
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: ORT's warnings are not the user's business
-    session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    options.enable_cpu_mem_arena = memory_arena
+    source = model if isinstance(model, bytes) else str(model)
+    session = ort.InferenceSession(source, sess_options=options, providers=providers)
     wanted = providers[0] if isinstance(providers[0], str) else providers[0][0]
     # ORT quietly runs on the CPU when a provider fails to start (e.g. missing CUDA libraries): fine for "auto",
     # an error when that device was asked for.
     if wanted not in session.get_providers() and _parse_device(device)[0] != "auto":
-        raise BackendUnavailable(f"ONNX Runtime could not start {wanted} for {Path(path).name} (device '{device}')")
+        name = "a graph in memory" if isinstance(model, bytes) else Path(model).name
+        raise BackendUnavailable(f"ONNX Runtime could not start {wanted} for {name} (device '{device}')")
     return session
 
 
@@ -112,17 +121,25 @@ def cached_session(path: str | os.PathLike[str], device: str = "auto") -> onnxru
 
 
 def cached_model(
-    path: str | os.PathLike[str], device: str, loader: Callable[[Path, torch.device], T], *, key: str = ""
+    files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    device: str,
+    loader: Callable[[Path, torch.device], T],
+    *,
+    key: str = "",
 ) -> T:
-    """``loader(path, device)``, called once per (file, device, loader, key) and shared.
+    """``loader(first file, device)``, called once per (files, device, loader, key) and shared.
 
+    files: the model's file, or all its files (an ncnn .param and .bin, two checkpoints that are mixed): replacing
+    any of them makes a new entry. key: whatever else changes what the loader builds (a precision, a mix).
     For PyTorch models: the loader builds the module, loads the weights, moves it to the device and calls
     ``eval()``. Share modules only for inference under ``torch.inference_mode()``, which keeps them read-only.
     """
+    paths = [files] if isinstance(files, (str, os.PathLike)) else list(files)
     torch_device = select_device(device)
     loader_name = f"{getattr(loader, '__module__', '')}.{getattr(loader, '__qualname__', repr(loader))}"
-    cache_key = ("torch", *_file_key(path), str(torch_device), loader_name, key)
-    return _load_once(cache_key, lambda: loader(Path(path), torch_device))
+    identity = tuple(part for path in paths for part in _file_key(path))
+    cache_key = ("torch", *identity, str(torch_device), loader_name, key)
+    return _load_once(cache_key, lambda: loader(Path(paths[0]), torch_device))
 
 
 def load_torchscript(path: Path, device: torch.device) -> torch.jit.ScriptModule:

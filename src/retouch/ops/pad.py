@@ -1,22 +1,25 @@
-"""Padding to the size a network needs (a multiple of N, a square) and cropping back."""
+"""Padding an array at the bottom and right to the size a network needs."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
-
-def pad_to_multiple(image: np.ndarray, multiple: int, *, square: bool = False) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad HxW[xC] at the bottom and right with symmetric reflection so both sides are multiples of ``multiple``
-    (and equal, when ``square``). Returns the padded array and the original (height, width) to crop back to."""
-    height, width = image.shape[:2]
-    target_h = -(-height // multiple) * multiple
-    target_w = -(-width // multiple) * multiple
-    if square:
-        target_h = target_w = max(target_h, target_w)
-    pad = [(0, target_h - height), (0, target_w - width)] + [(0, 0)] * (image.ndim - 2)
-    # 'symmetric' repeats the edge row, like the official LaMa code; it also works when the pad exceeds the size.
-    return np.pad(image, pad, mode="symmetric"), (height, width)
+# symmetric: the edge row repeated, then the rows before it (the official LaMa code's pad_img_to_modulo); works
+# for pads wider than the side. reflect: the rows before the edge, not the edge (Real-ESRGAN's mod_pad); where a
+# pad is as wide as the shortest side or wider, symmetric instead. zeros: black (YuNet, as cv2.FaceDetectorYN).
+PadMode = Literal["symmetric", "reflect", "zeros"]
 
 
-def crop_back(image: np.ndarray, original: tuple[int, int]) -> np.ndarray:
-    return image[: original[0], : original[1]]
+def pad_bottom_right(array: np.ndarray, size: tuple[int, int], mode: PadMode) -> np.ndarray:
+    """``array`` (HxW or HxWxC, any dtype) padded at the bottom and right to ``size`` = (height, width), each at
+    least the array's own side. The array itself when it already has that size."""
+    height, width = array.shape[:2]
+    pad_h, pad_w = size[0] - height, size[1] - width
+    if pad_h == 0 and pad_w == 0:
+        return array
+    if mode == "reflect" and min(height, width) <= max(pad_h, pad_w):
+        mode = "symmetric"
+    pad = [(0, pad_h), (0, pad_w)] + [(0, 0)] * (array.ndim - 2)
+    return np.pad(array, pad, mode="constant" if mode == "zeros" else mode)

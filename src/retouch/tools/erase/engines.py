@@ -1,4 +1,4 @@
-"""The erase engines: which exist, which are installed, and one loaded instance of each per device.
+"""The erase engines: which exist, which are installed, and loading one (networks through the runtime's cache).
 
 An engine is a callable ``(image, mask) -> image`` over float32 HxWx3 RGB in [0, 1] and an HxW bool hole mask;
 it may return anything inside the hole and must return the input outside it (the caller composites anyway).
@@ -6,8 +6,6 @@ it may return anything inside the hole and must return the input outside it (the
 
 from __future__ import annotations
 
-import functools
-import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,32 +63,27 @@ def resolve_engine_name(engine: str) -> str:
     return next((name for name in AUTO_ORDER if installed_model(name)), "patch")
 
 
-_load_lock = threading.Lock()
-
-
 def load_engine(engine: str, *, device: str = "auto", seed: int = 0) -> InpaintEngine:
-    """A ready engine; network engines are loaded once per (engine, model, device) and shared (thread-safe).
-    seed is the patch engine's (see ``patch.inpaint_patch``); the networks ignore it."""
+    """A ready engine. Network engines come from the runtime's cache (``retouch.models.runtime``): one load per
+    weight file (path, size, mtime) and device, shared between threads. seed is the patch engine's (see
+    ``patch.inpaint_patch``); the networks ignore it."""
+    from retouch.models.conventions import EraseConventions
+    from retouch.models.registry import get_spec
+    from retouch.models.weights import resolve_weights
+
     name = resolve_engine_name(engine)
     if name == "patch":
         return PatchEngine(seed=seed)
     model = installed_model(name)
     if model is None:
         raise WeightsMissing(ENGINE_MODELS[name][0], f"retouch models pull {ENGINE_MODELS[name][0]}")
-    with _load_lock:
-        return _load_network(name, model, device)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_network(engine: str, model: str, device: str) -> InpaintEngine:
-    from retouch.models.runtime import select_device
-    from retouch.models.weights import resolve_weights
-
-    path = resolve_weights(model, allow_download=False)
-    if engine == "lama":
+    spec = get_spec(model)
+    path = resolve_weights(spec, allow_download=False)
+    max_side = spec.conventions_as(EraseConventions).max_side
+    if name == "lama":
         from retouch.tools.erase.lama import load_lama
 
-        return load_lama(path, select_device(device))
+        return load_lama(path, device, max_side=max_side)
     from retouch.tools.erase.migan import load_migan
 
-    return load_migan(path, device)
+    return load_migan(path, device, max_side=max_side)

@@ -2,23 +2,19 @@
 
 - ``best.ckpt``: the LaMa authors' PyTorch-Lightning checkpoint (big-lama.zip). ``state_dict`` holds the generator
   under ``generator.`` beside the discriminator and loss networks, which are ignored. The file also pickles
-  Lightning and OmegaConf objects (hyper-parameters, callback states); they are read as inert placeholders, so
-  neither package is needed and nothing in the file is executed.
+  Lightning and OmegaConf objects; ``retouch.models.checkpoint`` reads them as inert placeholders.
 - ``big-lama.pt``: the TorchScript trace that lama-cleaner / IOPaint distribute (made by the LaMa repository's
   bin/to_jit.py). Only its parameters and buffers are taken; the generator's are found by their names (under
   ``generator.``, or ``model.generator.`` as to_jit.py's wrapper names them).
 
 Conventions of the official inference (bin/predict.py, the training module's forward, IOPaint's LaMa): the image
-and mask are padded at the bottom and right by symmetric reflection to a multiple of 8, the hole is zeroed in
-the image, the mask (1 = hole) is concatenated as a fourth channel, and the result is
+and mask are padded at the bottom and right by symmetric reflection to a multiple of 8 (``SIZE``), the hole is
+zeroed in the image, the mask (1 = hole) is concatenated as a fourth channel, and the result is
 ``mask * prediction + (1 - mask) * image``, cropped back.
 """
 
 from __future__ import annotations
 
-import pickle
-import types
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,16 +22,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.models.descriptor import SizeRequirements, run_padded
 
 if TYPE_CHECKING:
     import torch
 
     from retouch.models.arch.lama import FastLama, LamaGenerator
 
-PAD_MULTIPLE = 8  # three stride-2 downsamplings
-MIN_SIDE = 16  # below this the 3x3 reflect padding at the 1/8 scale has nothing to reflect
+# Sides a multiple of 8 (three stride-2 downsamplings), at least 16 (below it the 3x3 reflect padding at the 1/8
+# scale has nothing to reflect).
+SIZE = SizeRequirements(multiple=8, minimum=16, pad="symmetric")
 GENERATOR_PROBE = "model.1.ffc.convl2l.weight"  # the first convolution: present in every LaMa generator
 PRECISIONS = ("auto", "fp32", "bf16")
+# Lightning checkpoints hold the weights under state_dict; TorchScript archives and bare state dicts at the top.
+STATE_KEYS = ("state_dict", None)
 
 
 @dataclass(frozen=True)
@@ -44,42 +44,47 @@ class LamaEngine:
 
     network: FastLama
     device: torch.device
+    # The longest side to give it (the row's EraseConventions.max_side); None: any size.
+    max_side: int | None = None
     name: str = "lama"
-    # LaMa generalises from its 256-512 px training crops to about 2k; beyond that the HD strategy shrinks crops.
-    max_side: int | None = 2048
 
     def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """image: HxWx3 float32 RGB in [0, 1]; mask: HxW bool, True = hole. Returns HxWx3 float32: the input
         outside the hole, LaMa's fill inside it."""
+        return run_padded(self._fill, _checked(image, mask), SIZE)
+
+    def _fill(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
 
-        image, mask = _checked(image, mask)
-        height, width = mask.shape
-        target = (_padded_side(height), _padded_side(width))
         with torch.inference_mode():
-            rgb = torch.from_numpy(_pad(image, target).transpose(2, 0, 1).copy())[None].to(self.device)
-            hole = torch.from_numpy(_pad(mask, target).astype(np.float32))[None, None].to(self.device)
+            rgb = torch.from_numpy(image.transpose(2, 0, 1).copy())[None].to(self.device)
+            hole = torch.from_numpy(mask.astype(np.float32))[None, None].to(self.device)
             predicted = self.network(torch.cat((rgb * (1 - hole), hole), dim=1))
             result = hole * predicted + (1 - hole) * rgb
-            return result[0, :, :height, :width].permute(1, 2, 0).float().cpu().numpy()
+            return result[0].permute(1, 2, 0).float().cpu().numpy()
 
 
-def load_lama(path: Path, device: torch.device, *, precision: str = "auto") -> LamaEngine:
-    """Load big-lama from ``best.ckpt`` or ``big-lama.pt`` (detected from the file's contents) onto ``device``.
+def load_lama(
+    path: Path, device: str | torch.device = "auto", *, precision: str = "auto", max_side: int | None = None
+) -> LamaEngine:
+    """big-lama from ``best.ckpt`` or ``big-lama.pt`` (detected from the file's contents) on ``device``, loaded
+    once per (file, device, precision) by the runtime's cache and shared.
 
     precision: "fp32", "bf16" (convolutions in bfloat16: about twice as fast on CPUs that compute it natively,
     PSNR against fp32 near 60 dB), or "auto": bf16 on such CPUs (x86 AVX512-BF16 or AMX), fp32 elsewhere.
+    max_side: see ``LamaEngine``.
     """
-    import torch
-
-    from retouch.models.runtime import cpu_has_bf16
+    from retouch.models.runtime import cached_model, cpu_has_bf16, select_device
 
     if precision not in PRECISIONS:
         raise InvalidInput(f"unknown LaMa precision '{precision}'; choose one of: {', '.join(PRECISIONS)}")
-    generator = load_generator(path)
-    bf16 = precision == "bf16" or (precision == "auto" and torch.device(device).type == "cpu" and cpu_has_bf16())
-    network = generator.fused(bf16=bf16).to(device).eval()
-    return LamaEngine(network=network, device=torch.device(device))
+
+    def fused(file: Path, torch_device: torch.device) -> FastLama:
+        bf16 = precision == "bf16" or (precision == "auto" and torch_device.type == "cpu" and cpu_has_bf16())
+        return load_generator(file).fused(bf16=bf16).to(torch_device).eval()
+
+    network = cached_model(path, str(device), fused, key=precision)
+    return LamaEngine(network=network, device=select_device(str(device)), max_side=max_side)
 
 
 def load_generator(path: Path) -> LamaGenerator:
@@ -87,8 +92,9 @@ def load_generator(path: Path) -> LamaGenerator:
     import torch
 
     from retouch.models.arch.lama import LamaConfig, LamaGenerator
+    from retouch.models.checkpoint import read_checkpoint
 
-    state = generator_state(read_state_dict(path), path)
+    state = generator_state(read_checkpoint(path, STATE_KEYS), path)
     with torch.device("meta"):  # no random initialisation of weights that are replaced at once
         generator = LamaGenerator(LamaConfig(n_blocks=_count_blocks(state)))
     try:
@@ -96,32 +102,6 @@ def load_generator(path: Path) -> LamaGenerator:
     except RuntimeError as error:
         raise InvalidInput(f"{path.name} is not a big-lama generator: {str(error).splitlines()[0]}") from None
     return generator.eval()
-
-
-def read_state_dict(path: Path) -> dict[str, Any]:
-    """Every named tensor of a TorchScript archive, or the ``state_dict`` of a (Lightning) checkpoint."""
-    import torch
-
-    if not path.is_file():
-        raise InvalidInput(f"LaMa weights {path} do not exist")
-    if is_torchscript(path):
-        return dict(torch.jit.load(str(path), map_location="cpu").state_dict())
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_inert_pickle())
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-        raise InvalidInput(f"{path.name} is not a readable PyTorch checkpoint ({error})") from None
-    state = saved.get("state_dict", saved) if isinstance(saved, dict) else None
-    if not isinstance(state, dict):
-        raise InvalidInput(f"{path.name} holds no state_dict")
-    return state
-
-
-def is_torchscript(path: Path) -> bool:
-    """TorchScript archives carry their code (``<archive>/code/``); torch.save checkpoints do not."""
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(name.split("/")[1:2] == ["code"] for name in archive.namelist())
 
 
 def generator_state(state: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -146,16 +126,6 @@ def _count_blocks(state: dict[str, Any]) -> int:
     return len({key.split(".")[1] for key in state if key.split(".")[2:3] == ["conv1"]})
 
 
-def _padded_side(side: int) -> int:
-    return max(MIN_SIDE, -(-side // PAD_MULTIPLE) * PAD_MULTIPLE)
-
-
-def _pad(array: np.ndarray, target: tuple[int, int]) -> np.ndarray:
-    """Bottom/right symmetric padding, as the official ``pad_img_to_modulo`` (works for pads wider than the side)."""
-    pad = [(0, target[0] - array.shape[0]), (0, target[1] - array.shape[1])] + [(0, 0)] * (array.ndim - 2)
-    return np.pad(array, pad, mode="symmetric")
-
-
 def _checked(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     image = np.asarray(image)
     mask = np.asarray(mask)
@@ -164,63 +134,3 @@ def _checked(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if mask.shape != image.shape[:2]:
         raise InvalidInput(f"the mask is {mask.shape} but the image is {image.shape[:2]}")
     return image.astype(np.float32, copy=False), mask.astype(bool, copy=False)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Reading Lightning checkpoints without Lightning
-
-
-class _Inert:
-    """Stands in for any pickled object whose class is not a tensor building block: accepts whatever pickle
-    does to it (construction, state, items) and keeps nothing."""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> _Inert:
-        return super().__new__(cls)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __call__(self, *args: Any, **kwargs: Any) -> _Inert:  # a placeholder function's result
-        return _Inert()
-
-    def __setstate__(self, state: Any) -> None:
-        pass
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        pass
-
-    def append(self, value: Any) -> None:
-        pass
-
-    def extend(self, values: Any) -> None:
-        pass
-
-
-# What a state dict of tensors is made of. Everything else becomes an _Inert subclass named after it.
-_ALLOWED = {
-    ("collections", "OrderedDict"),
-    ("torch._utils", "_rebuild_tensor"),
-    ("torch._utils", "_rebuild_tensor_v2"),
-    ("torch._utils", "_rebuild_parameter"),
-    ("torch._utils", "_rebuild_parameter_with_state"),
-    ("torch", "Size"),
-}
-
-
-class _InertUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        import torch
-
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
-        return type(name, (_Inert,), {"__module__": f"inert.{module}"})
-
-
-def _inert_pickle() -> types.ModuleType:
-    """A pickle module for ``torch.load`` whose unpickler builds tensors and nothing else."""
-    module = types.ModuleType("retouch_inert_pickle")
-    module.Unpickler = _InertUnpickler  # type: ignore[attr-defined]
-    module.load = lambda file, **kwargs: _InertUnpickler(file, **kwargs).load()  # type: ignore[attr-defined]
-    return module

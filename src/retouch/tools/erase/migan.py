@@ -14,31 +14,36 @@ from typing import Any
 
 import numpy as np
 
-from retouch.ops.pad import crop_back, pad_to_multiple
+from retouch.models.descriptor import SizeRequirements, run_padded
 
-NETWORK_SIDE = 512
+# The pipeline resizes to a square inside, so the crop is padded to a square first (aspect ratio kept).
+SIZE = SizeRequirements(multiple=8, square=True, pad="symmetric")
 
 
 @dataclass(frozen=True)
 class MiganEngine:
     session: Any  # onnxruntime.InferenceSession: its run() is thread-safe
+    # The longest side to give it (the row's EraseConventions.max_side: the network's 512); None: any size.
+    max_side: int | None = None
     name: str = "migan"
-    max_side: int | None = NETWORK_SIDE
 
     def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        square, original = pad_to_multiple(image, 8, square=True)
-        hole, _ = pad_to_multiple(mask, 8, square=True)
-        rgb = (np.clip(square, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        """image: HxWx3 float32 RGB in [0, 1]; mask: HxW bool, True = hole. Returns HxWx3 float32 in [0, 1],
+        quantized to 8 bits: the input outside the hole, MI-GAN's fill inside it."""
+        return run_padded(self._fill, (image, mask), SIZE)
+
+    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        rgb = (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         keep = np.where(hole, 0, 255).astype(np.uint8)
         (result,) = self.session.run(
             ["result"],
             {"image": rgb.transpose(2, 0, 1)[None], "mask": keep[None, None]},
         )
-        filled = result[0].transpose(1, 2, 0).astype(np.float32) / 255.0
-        return crop_back(filled, original)
+        return result[0].transpose(1, 2, 0).astype(np.float32) / 255.0
 
 
-def load_migan(path: Path, device: str = "auto") -> MiganEngine:
-    from retouch.models.runtime import onnx_session
+def load_migan(path: Path, device: str = "auto", *, max_side: int | None = None) -> MiganEngine:
+    """The MI-GAN pipeline's ONNX session on ``device``, created once per (file, device) by the runtime's cache."""
+    from retouch.models.runtime import cached_session
 
-    return MiganEngine(session=onnx_session(path, device))
+    return MiganEngine(session=cached_session(path, device), max_side=max_side)

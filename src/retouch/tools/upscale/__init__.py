@@ -73,7 +73,7 @@ def upscale(
         tile=side,
         overlap=min(OVERLAP, side // 4),
         context=network.context,
-        align=network.size_multiple,
+        align=network.size.multiple,
     )
     pixels = np.empty((*out_size, picture.pixels.shape[2]), picture.pixels.dtype)
     alpha = None if picture.alpha is None else np.empty(out_size, picture.alpha.dtype)
@@ -109,7 +109,7 @@ def _tile(picture: Picture, network: Network, job: TileJob, out_size: tuple[int,
     """The output pixels ``job.target`` (float32, RGB plus alpha when the picture has it)."""
     import cv2
 
-    read = job.read
+    read, scale = job.read, network.size.scale
     crop = picture.pixels[read.slices].astype(np.float32) / np.float32(picture.max_value)
     if picture.is_grey:
         crop = np.repeat(crop, 3, axis=2)
@@ -117,9 +117,9 @@ def _tile(picture: Picture, network: Network, job: TileJob, out_size: tuple[int,
     if picture.alpha is not None:
         transparency = picture.alpha[read.slices].astype(np.float32) / np.float32(picture.max_value)
         height, width = transparency.shape
-        size = (width * network.scale, height * network.scale)
+        size = (width * scale, height * scale)
         channels.append(cv2.resize(transparency, size, interpolation=cv2.INTER_CUBIC)[:, :, None])
     samples = np.concatenate(channels, axis=2) if len(channels) > 1 else channels[0]
-    rows = axis_weights((job.target.y0, job.target.y1), out_size[0], picture.height, (read.y0, read.y1), network.scale)
-    cols = axis_weights((job.target.x0, job.target.x1), out_size[1], picture.width, (read.x0, read.x1), network.scale)
+    rows = axis_weights((job.target.y0, job.target.y1), out_size[0], picture.height, (read.y0, read.y1), scale)
+    cols = axis_weights((job.target.x0, job.target.x1), out_size[1], picture.width, (read.x0, read.x1), scale)
     return resample(samples, rows, cols)

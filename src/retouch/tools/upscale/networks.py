@@ -3,11 +3,14 @@
 Weights come in two official layouts, both read into our own modules (``retouch.models.arch``):
 
 - ``pth``: a Real-ESRGAN release checkpoint, a dict whose ``params_ema`` (preferred, as Real-ESRGAN's inference
-  prefers it) or ``params`` entry is the state dict. A row with two files and a ``denoise_default`` convention
-  (realesr-general-x4v3) mixes them as Real-ESRGAN's deep network interpolation does:
+  prefers it) or ``params`` entry is the state dict (``retouch.models.checkpoint``). A row with two files and a
+  ``denoise_default`` convention (realesr-general-x4v3) mixes them as Real-ESRGAN's deep network interpolation does:
   ``strength * files[0] + (1 - strength) * files[1]``.
 - ``ncnn``: a ``.param`` / ``.bin`` pair (``retouch.models.ncnn``). An export whose graph ends with a resize (the
   x2 and x3 variants of a x4 network) must agree with the row's ``scale``; that resize is done by the tool.
+
+Each network's size needs (a multiple of 4 or 2 for RRDBNet's pixel-unshuffled inputs, its scale) are its
+``SizeRequirements``: inputs are padded by reflection, as Real-ESRGAN's ``mod_pad``, and the output cropped back.
 
 Precision and runtime, by device. On the CPU, "bf16" runs the network's bfloat16 form in PyTorch (``bf16``: about
 2.2 times the reference's speed on CPUs that multiply bfloat16 natively, 49 dB or more against float32), "fp32"
@@ -26,12 +29,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.models.conventions import UpscaleConventions
+from retouch.models.descriptor import SizeRequirements, run_padded
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from retouch.models.registry import ModelSpec
+    from retouch.models.spec import ModelSpec
 
 DEFAULT_MODEL = "realesrgan-x4plus"
 ARCHITECTURES = ("rrdbnet", "srvgg-compact")
@@ -46,15 +51,15 @@ HEAD_STRIP_PIXELS = 32_768  # trunk pixels per head strip: about 150 MB per 64-c
 
 @dataclass(frozen=True)
 class Network:
-    """A loaded network. ``run``: float32 HxWx3 RGB in [0, 1] -> float32 (scale*H)x(scale*W)x3 in [0, 1].
+    """A loaded network. ``run``: float32 HxWx3 RGB in [0, 1], any size -> float32 (s*H)x(s*W)x3 in [0, 1] with
+    s = ``size.scale``, the network's own factor (padding to ``size`` is inside ``run``).
 
     Stateless after loading: concurrent calls are safe.
     """
 
     model: str
-    scale: int  # the network's own factor
+    size: SizeRequirements  # the network's own factor and the input sides it needs
     output_scale: float  # the row's nominal factor: the default of ``upscale(scale=...)``
-    size_multiple: int  # input sides the network needs (the tool pads)
     context: int  # input pixels the network should see beyond a tile for the tile to come out as untiled
     run: Callable[[np.ndarray], np.ndarray]
 
@@ -98,10 +103,8 @@ def load_network(
             raise InvalidInput(f"the weights of model '{spec.name}' do not fit its network ({detail})") from None
         return _ready(spec, module.eval(), torch_device, precision)
 
-    # The cache knows the primary file; the key adds the others (an ncnn .bin, a denoise mix's second file).
-    others = [files[wf.filename].stat() for wf in spec.files[1:]]
-    key = f"{spec.name}|{strength}|{precision}|" + ",".join(f"{st.st_size}:{st.st_mtime_ns}" for st in others)
-    return cached_model(files[spec.files[0].filename], device, build, key=key)
+    paths = [files[wf.filename] for wf in spec.files]  # all of them: replacing any one is a new cache entry
+    return cached_model(paths, device, build, key=f"{spec.name}|{strength}|{precision}")
 
 
 def build_module(spec: ModelSpec, *, meta: bool = False) -> nn.Module:
@@ -121,22 +124,24 @@ def build_module(spec: ModelSpec, *, meta: bool = False) -> nn.Module:
 
 def read_state(spec: ModelSpec, files: dict[str, Path], denoise: float | None) -> dict[str, Any]:
     """The state dict of the row's network from its files (``denoise``: the mixing strength, when the row mixes)."""
+    from retouch.models.checkpoint import BASICSR_KEYS, read_checkpoint
+
     paths = [files[wf.filename] for wf in spec.files]
     if spec.format == "ncnn":
         return _ncnn_state(spec, paths)
     if spec.format != "pth":
         raise InvalidInput(f"model '{spec.name}': upscaling reads .pth or ncnn weights, not {spec.format}")
-    state = _checkpoint_state(paths[0])
+    state = read_checkpoint(paths[0], BASICSR_KEYS)
     if denoise is None or denoise == 1.0:
         return state
-    other = _checkpoint_state(paths[1])
+    other = read_checkpoint(paths[1], BASICSR_KEYS)
     if other.keys() != state.keys():
         raise InvalidInput(f"{paths[1].name} and {paths[0].name} do not hold the same network")
     return {key: denoise * value + (1.0 - denoise) * other[key] for key, value in state.items()}
 
 
 def _denoise_strength(spec: ModelSpec, denoise: float | None) -> float | None:
-    default = spec.conventions.get("denoise_default")
+    default = spec.conventions_as(UpscaleConventions).denoise_default
     if default is None:
         if denoise is not None:
             raise InvalidInput(f"model '{spec.name}' has no denoise strength (realesr-general-x4v3 has)")
@@ -145,22 +150,6 @@ def _denoise_strength(spec: ModelSpec, denoise: float | None) -> float | None:
     if not 0.0 <= strength <= 1.0:
         raise InvalidInput(f"denoise strength must be between 0 and 1, got {strength}")
     return strength
-
-
-def _checkpoint_state(path: Path) -> dict[str, Any]:
-    import pickle
-
-    import torch
-
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-        raise InvalidInput(f"{path.name} is not a readable PyTorch checkpoint ({str(error).splitlines()[0]})") from None
-    for key in ("params_ema", "params"):
-        if isinstance(saved, dict) and isinstance(saved.get(key), dict):
-            return {name: value.float() for name, value in saved[key].items()}
-    keys = ", ".join(map(str, saved)) if isinstance(saved, dict) else type(saved).__name__
-    raise InvalidInput(f"{path.name} has no 'params_ema' or 'params' state dict (it holds: {keys})")
 
 
 def _ncnn_state(spec: ModelSpec, paths: list[Path]) -> dict[str, Any]:
@@ -182,7 +171,8 @@ def _ncnn_state(spec: ModelSpec, paths: list[Path]) -> dict[str, Any]:
 
 
 def output_scale(spec: ModelSpec) -> float:
-    return float(spec.conventions["scale"])
+    """The row's nominal factor (its UpscaleConventions.scale)."""
+    return float(spec.conventions_as(UpscaleConventions).scale)
 
 
 def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: str) -> Network:
@@ -191,10 +181,9 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
     from retouch.models.arch.rrdbnet import RRDBNet
     from retouch.models.runtime import cpu_has_bf16
 
-    native = int(module.scale)
-    multiple = int(module.size_multiple)
+    size = SizeRequirements(multiple=int(module.size_multiple), scale=int(module.scale), pad="reflect")
     if isinstance(module, RRDBNet):
-        context = RRDBNET_CONTEXT * multiple
+        context = RRDBNET_CONTEXT * size.multiple
     else:  # a plain stack of 3x3 convolutions sees one more pixel per convolution: tiles come out exact
         context = sum(isinstance(layer, nn.Conv2d) for layer in module.modules())
     if device.type != "cpu":
@@ -203,14 +192,7 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
         run = _bf16_runner(module)
     else:
         run = _onnx_runner(module)
-    return Network(
-        model=spec.name,
-        scale=native,
-        output_scale=output_scale(spec),
-        size_multiple=multiple,
-        context=context,
-        run=_padded(run, native, multiple),
-    )
+    return Network(model=spec.name, size=size, output_scale=output_scale(spec), context=context, run=_rgb(run, size))
 
 
 Runner = Callable[[np.ndarray], np.ndarray]  # float32 1x3xHxW -> float32 1x3x(sH)x(sW)
@@ -282,19 +264,11 @@ def in_strips(head: Runner, features: np.ndarray, factor: int) -> np.ndarray:
 
 
 def _session(model: bytes) -> Any:
-    import onnxruntime as ort
+    from retouch.models.runtime import onnx_session
 
-    from retouch.models.runtime import default_threads
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = default_threads()
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
     # Without the arena, a run's buffers go back to the system: with it, RRDBNet's trunk and head each kept
     # their peak and the trunk's grew on later tiles (4.2 GB instead of 1.8 GB at 640-pixel tiles).
-    options.enable_cpu_mem_arena = False
-    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    return onnx_session(model, "cpu", memory_arena=False)
 
 
 def _torch_runner(module: nn.Module, device: torch.device) -> Runner:
@@ -311,18 +285,14 @@ def _torch_runner(module: nn.Module, device: torch.device) -> Runner:
     return run
 
 
-def _padded(run: Runner, scale: int, multiple: int) -> Callable[[np.ndarray], np.ndarray]:
-    """HxWx3 in, (sH)x(sW)x3 out, clamped; pads bottom and right by reflection to the size the network needs
-    (as Real-ESRGAN's ``mod_pad``) and crops the padding's output away."""
+def _rgb(run: Runner, size: SizeRequirements) -> Callable[[np.ndarray], np.ndarray]:
+    """``run`` over HxWx3 images of any size: (s*H)x(s*W)x3 out, clamped to [0, 1]."""
+
+    def network(image: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+        return run(batch)[0].transpose(1, 2, 0)
 
     def upscale_rgb(image: np.ndarray) -> np.ndarray:
-        height, width = image.shape[:2]
-        pad_h, pad_w = -height % multiple, -width % multiple
-        if pad_h or pad_w:
-            mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "symmetric"
-            image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
-        batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-        out = run(batch)[0, :, : height * scale, : width * scale]
-        return np.clip(out.transpose(1, 2, 0), 0.0, 1.0)
+        return np.clip(run_padded(network, (image,), size), 0.0, 1.0)
 
     return upscale_rgb

