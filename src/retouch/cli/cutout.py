@@ -16,10 +16,10 @@ from retouch.cli.common import (
     progress_bar,
     write_result,
 )
+from retouch.cli.options import flag
+from retouch.tools.options.cutout import BG_COLOR, BLUR, CROP, FIT, HARMONIZE, MARGIN, MASK_ONLY, MODEL, REFINE, SHADOW
 
-Model = typer.Option(
-    "--model", help="Cutout model (see 'retouch models list'); default: the best installed permissive one."
-)
+Model = flag(MODEL)
 Output = typer.Option("--output", "-o", help="Output file; its extension picks the format (PNG/WebP keep alpha).")
 
 
@@ -27,19 +27,17 @@ def cutout_command(
     ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="The photo whose background to remove.")],
     output: Annotated[Path | None, Output] = None,
-    model: Annotated[str | None, Model] = None,
-    mask_only: Annotated[bool, typer.Option("--mask-only", help="Write the matte alone (white = subject).")] = False,
-    crop: Annotated[bool, typer.Option("--crop", help="Crop to the subject's bounding box.")] = False,
+    model: Annotated[str, Model] = MODEL.default,
+    mask_only: Annotated[bool, flag(MASK_ONLY)] = MASK_ONLY.default,
+    crop: Annotated[bool, flag(CROP)] = CROP.default,
     crop_margin: Annotated[
         int | None,
-        typer.Option("--crop-margin", min=0, help="Crop to the subject with this margin in pixels (implies --crop)."),
+        flag(MARGIN, "--crop-margin", help="Crop to the subject with this margin in pixels (implies --crop)."),
     ] = None,
-    bg_color: Annotated[
-        str | None, typer.Option("--bg-color", help="Put this colour behind the subject: white, #1e90ff, 30,144,255.")
-    ] = None,
+    bg_color: Annotated[str | None, flag(BG_COLOR)] = BG_COLOR.default,
     no_refine: Annotated[
-        bool, typer.Option("--no-refine", help="Keep the network's own mask, resized (no full-resolution matting).")
-    ] = False,
+        bool, flag(REFINE, "--no-refine", help="Keep the network's own mask, resized (no full-resolution matting).")
+    ] = not REFINE.default,
     device: Annotated[str, DeviceOption] = "auto",
     quality: Annotated[int | None, QualityOption] = None,
     overwrite: Annotated[bool, OverwriteOption] = False,
@@ -79,17 +77,13 @@ def replace_bg_command(
         ),
     ],
     output: Annotated[Path | None, Output] = None,
-    fit: Annotated[
-        str, typer.Option("--fit", help="How a background image covers the frame: fill (crop) or fit (all visible).")
-    ] = "fill",
-    blur: Annotated[
-        float | None, typer.Option("--blur", min=0.1, help="With --with blur: Gaussian sigma in pixels.")
-    ] = None,
+    fit: Annotated[str, flag(FIT)] = FIT.default,
+    blur: Annotated[float | None, flag(BLUR, help="With --with blur: Gaussian sigma in pixels.")] = BLUR.default,
     no_harmonize: Annotated[
-        bool, typer.Option("--no-harmonize", help="Do not adjust the subject's colour and light to the background.")
-    ] = False,
-    shadow: Annotated[bool, typer.Option("--shadow", help="Add a soft contact shadow under the subject.")] = False,
-    model: Annotated[str | None, Model] = None,
+        bool, flag(HARMONIZE, "--no-harmonize", help="Do not adjust the subject's colour and light to the background.")
+    ] = not HARMONIZE.default,
+    shadow: Annotated[bool, flag(SHADOW)] = SHADOW.default,
+    model: Annotated[str, Model] = MODEL.default,
     device: Annotated[str, DeviceOption] = "auto",
     quality: Annotated[int | None, QualityOption] = None,
     overwrite: Annotated[bool, OverwriteOption] = False,
@@ -97,7 +91,7 @@ def replace_bg_command(
 ) -> None:
     """Replace the background with a colour, an image, a blurred copy of the photo, or transparency."""
     from retouch.io import load_image
-    from retouch.tools.cutout.replace import replace_background
+    from retouch.tools.cutout import replace_background
 
     picture = load_image(image)
     target = output_path(image, output, "newbg")

@@ -17,8 +17,8 @@ from retouch.cli.common import (
     progress_bar,
     write_result,
 )
-
-Engine = typer.Option("--engine", "-e", help="auto (best installed network, else patch), patch, lama or migan.")
+from retouch.cli.options import flag
+from retouch.tools.options.erase import ENGINE, FEATHER, GROW, SEED, STRATEGY
 
 
 def erase_command(
@@ -32,16 +32,12 @@ def erase_command(
         list[str] | None, typer.Option("--box", "-b", help="A rectangle to erase, as x,y,w,h. Repeatable.")
     ] = None,
     output: Annotated[Path | None, OutputOption] = None,
-    engine: Annotated[str, Engine] = "auto",
-    grow: Annotated[
-        int | None, typer.Option("--grow", min=0, help="Pixels to grow the mask by (default: a few, by size).")
-    ] = None,
-    feather: Annotated[
-        float | None, typer.Option("--feather", min=0, help="Soft edge width inside the grown mask, pixels.")
-    ] = None,
-    strategy: Annotated[str, typer.Option("--strategy", help="HD strategy: auto, whole, resize or crop.")] = "auto",
+    engine: Annotated[str, flag(ENGINE, "--engine", "-e")] = ENGINE.default,
+    grow: Annotated[int | None, flag(GROW)] = GROW.default,
+    feather: Annotated[float | None, flag(FEATHER)] = FEATHER.default,
+    strategy: Annotated[str, flag(STRATEGY)] = STRATEGY.default,
     device: Annotated[str, DeviceOption] = "auto",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the patch engine's random search.")] = 0,
+    seed: Annotated[int, flag(SEED)] = SEED.default,
     resize_mask: Annotated[
         bool, typer.Option("--resize-mask", help="Scale a mask of another size to the image.")
     ] = False,

@@ -19,11 +19,24 @@ from retouch.cli.common import (
     state,
     write_result,
 )
+from retouch.cli.options import flag
+from retouch.tools.options.restore import (
+    COLOUR,
+    DENOISE,
+    DETECTOR,
+    FACE_MODEL,
+    FACE_MODEL_OPTION,
+    SCRATCHES,
+    SENSITIVITY,
+    STRENGTH,
+    UPSCALE,
+)
 
 FACES_HELP = (
-    "Restore faces (needs the face model: retouch models pull gfpgan-v1.4). Default: restore them when the model "
+    f"Restore faces (needs the face model: retouch models pull {FACE_MODEL}). Default: restore them when the model "
     "is installed, else warn and restore the rest. --faces makes a missing model an error; --no-faces skips faces."
 )
+STRENGTH_HELP = STRENGTH.help + " 'a,b,...' gives one per face, faces counted left to right."
 
 
 def restore_command(
@@ -31,26 +44,14 @@ def restore_command(
     image: Annotated[Path, typer.Argument(help="The photo to restore.")],
     output: Annotated[Path | None, OutputOption] = None,
     faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help=FACES_HELP, show_default=False)] = None,
-    strength: Annotated[
-        str,
-        typer.Option(
-            "--strength",
-            "-s",
-            help="How much of each restored face to use, 0..1; 'a,b,...' gives one per face, "
-            "faces counted left to right.",
-        ),
-    ] = "1",
-    scratches: Annotated[bool, typer.Option("--scratches", help="Find scratches and dust and erase them.")] = False,
-    sensitivity: Annotated[
-        float, typer.Option("--sensitivity", min=0, max=1, help="Scratch and dust sensitivity, 0..1.")
-    ] = 0.5,
-    denoise: Annotated[float, typer.Option("--denoise", min=0, max=1, help="Noise removal, 0 (off)..1.")] = 0.3,
-    colour: Annotated[
-        float, typer.Option("--colour", "--color", min=0, max=1, help="Colour-cast correction, 0 (off)..1.")
-    ] = 0.5,
-    upscale: Annotated[int, typer.Option("--upscale", min=1, max=4, help="Enlarge the photo 1, 2, 3 or 4 times.")] = 1,
-    detector: Annotated[str, typer.Option("--detector", help="Face detector: auto, retinaface or yunet.")] = "auto",
-    face_model: Annotated[str, typer.Option("--face-model", help="Face restoration model.")] = "gfpgan-v1.4",
+    strength: Annotated[str, typer.Option("--strength", "-s", help=STRENGTH_HELP)] = f"{STRENGTH.default:g}",
+    scratches: Annotated[bool, flag(SCRATCHES)] = SCRATCHES.default,
+    sensitivity: Annotated[float, flag(SENSITIVITY)] = SENSITIVITY.default,
+    denoise: Annotated[float, flag(DENOISE)] = DENOISE.default,
+    colour: Annotated[float, flag(COLOUR, "--colour", "--color")] = COLOUR.default,
+    upscale: Annotated[int, flag(UPSCALE)] = UPSCALE.default,
+    detector: Annotated[str, flag(DETECTOR)] = DETECTOR.default,
+    face_model: Annotated[str, flag(FACE_MODEL_OPTION)] = FACE_MODEL_OPTION.default,
     device: Annotated[str, DeviceOption] = "auto",
     quality: Annotated[int | None, QualityOption] = None,
     overwrite: Annotated[bool, OverwriteOption] = False,

@@ -17,43 +17,27 @@ from retouch.cli.common import (
     progress_bar,
     write_result,
 )
+from retouch.cli.options import flag
+from retouch.tools.options.upscale import DENOISE, MODEL, PRECISION, SCALE, TILE
 
 
 def upscale_command(
     ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="The image to enlarge.")],
-    scale: Annotated[
-        float | None,
-        typer.Option("--scale", "-s", help="Enlargement factor, 1 to 16, e.g. 2, 3, 4 or 2.5 (default: the model's)."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", help="Upscaling model (default realesrgan-x4plus; see `retouch models list`)."
-        ),
-    ] = None,
+    scale: Annotated[float | None, flag(SCALE, "--scale", "-s")] = SCALE.default,
+    model: Annotated[str, flag(MODEL, "--model", "-m")] = MODEL.default,
     output: Annotated[Path | None, OutputOption] = None,
-    tile: Annotated[
-        int | None, typer.Option("--tile", min=32, help="Tile side in input pixels; smaller uses less memory.")
-    ] = None,
-    denoise: Annotated[
-        float | None,
-        typer.Option("--denoise", min=0.0, max=1.0, help="realesr-general-x4v3 only: 0 keeps noise, 1 removes most."),
-    ] = None,
+    tile: Annotated[int | None, flag(TILE)] = TILE.default,
+    denoise: Annotated[float | None, flag(DENOISE)] = DENOISE.default,
     device: Annotated[str, DeviceOption] = "auto",
-    precision: Annotated[
-        str,
-        typer.Option(
-            "--precision", help="CPU: auto (bf16 where the CPU has it), fp32 (the reference's results) or bf16."
-        ),
-    ] = "auto",
+    precision: Annotated[str, flag(PRECISION)] = PRECISION.default,
     quality: Annotated[int | None, QualityOption] = None,
     overwrite: Annotated[bool, OverwriteOption] = False,
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
     from retouch.io import load_image
-    from retouch.tools.upscale import DEFAULT_MODEL, upscale
+    from retouch.tools.upscale import upscale
 
     picture = load_image(image)
     target = output_path(image, output, "upscaled")
@@ -61,7 +45,7 @@ def upscale_command(
         result = upscale(
             picture,
             scale=scale,
-            model=model or DEFAULT_MODEL,
+            model=model,
             tile=tile,
             device=device,
             progress=progress,

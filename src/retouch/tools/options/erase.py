@@ -12,7 +12,7 @@ ENGINE = Option(
     "engine",
     str,
     "auto",
-    "auto: the best installed network, else patch (built in, no weights); patch, lama or migan.",
+    "auto: the best installed network, else patch (built in, no weights).",
     "Engine",
     choices=ENGINES,
     labels={"auto": "Auto (best installed)", "patch": "Patch (built in)", "lama": "LaMa", "migan": "MI-GAN"},
@@ -39,7 +39,7 @@ STRATEGY = Option(
     "strategy",
     str,
     "auto",
-    "HD strategy, how large photos are processed: auto, whole, resize or crop.",
+    "HD strategy: how large photos are processed.",
     "Large photos",
     choices=STRATEGIES,
 )

@@ -51,7 +51,7 @@ UPSCALE = Option(
     bounds=Range(UPSCALE_FACTORS[0], UPSCALE_FACTORS[-1]),
 )
 DETECTOR = Option(
-    "detector", str, "auto", "Face detector: auto, retinaface or yunet.", "Face detector", choices=DETECTORS
+    "detector", str, "auto", "Face detector.", "Face detector", choices=DETECTORS
 )
 FACE_MODEL_OPTION = Option("face_model", str, FACE_MODEL, "Face restoration model.", "Face model")
 
