@@ -5,7 +5,7 @@ from __future__ import annotations
 from retouch.tools.options import Option, Range
 
 FITS = ("fill", "fit")
-BACKGROUNDS = ("color", "blur", "transparent", "image")  # what the HTTP API and the web app put behind
+BACKGROUNDS = ("color", "blur", "image", "transparent")  # what the HTTP API and the web app put behind
 MAX_COLOUR_TEXT = 40
 
 MODEL = Option(

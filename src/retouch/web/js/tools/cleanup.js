@@ -1,6 +1,8 @@
 // The Cleanup tool: paint over what should go; on release the server erases it (POST /api/erase with the
 // strokes, which it scales to the full-resolution image). The mask eraser takes paint back off before erasing.
 
+import { labelOf } from "./fields.js";
+
 const MIN_SIZE = 4;
 const MAX_SIZE = 400;
 const MIN_STEP = 2; // CSS pixels between recorded stroke points
@@ -24,14 +26,12 @@ const PANEL = `
   <label class="check"><input type="checkbox" data-auto checked> Erase when I release</label>
   <label class="field">
     <span class="field-label">Engine</span>
-    <select data-engine aria-label="Engine"><option value="auto">Auto</option></select>
+    <select data-engine aria-label="Engine"><option value="auto">auto</option></select>
   </label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Erase what is painted (Enter)">Erase</button>
     <button type="button" class="btn outline" data-clear disabled title="Clear the painted mask (Esc)">Clear</button>
   </div>`;
-
-const ENGINE_LABELS = { auto: "Auto (best installed)", patch: "Patch (built in)", lama: "LaMa", migan: "MI-GAN" };
 
 export function createCleanup(app) {
   const panel = document.createElement("section");
@@ -114,7 +114,7 @@ export function createCleanup(app) {
       for (const engine of engines) {
         const option = document.createElement("option");
         option.value = engine.name;
-        option.textContent = (ENGINE_LABELS[engine.name] || engine.name) + (engine.available ? "" : " (not installed)");
+        option.textContent = labelOf(info, "engine", engine.name) + (engine.available ? "" : " (not installed)");
         option.disabled = !engine.available;
         engineSelect.append(option);
       }

@@ -3,6 +3,7 @@
 // POST /api/replace-bg with a colour, "blur", "transparent", or an image chosen here (sent as a data URL, scaled
 // down in the page so that the form field stays under the server's size limit for fields).
 
+import { fillChoices, labelOf } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
 
 const MAX_FIELD_BYTES = 900 * 1024; // the server reads form fields up to 1 MB
@@ -13,7 +14,7 @@ function modelSelect(label) {
   return `
   <label class="field">
     <span class="field-label">Model</span>
-    <select data-model aria-label="${label}"><option value="auto">Auto (best installed)</option></select>
+    <select data-model aria-label="${label}"><option value="auto">auto</option></select>
   </label>
   <p data-model-hint hidden></p>`;
 }
@@ -26,8 +27,7 @@ function configureModels(panel, info) {
   for (const engine of engines) {
     const option = document.createElement("option");
     option.value = engine.name;
-    const label = engine.name === "auto" ? "Auto (best installed)" : engine.name;
-    option.textContent = label + (engine.available ? "" : " (not installed)");
+    option.textContent = labelOf(info, "model", engine.name) + (engine.available ? "" : " (not installed)");
     option.disabled = !engine.available;
     select.append(option);
   }
@@ -65,7 +65,10 @@ function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
       title,
       icon,
       panel,
-      configure: (info) => configureModels(panel, info),
+      configure: (info) => {
+        configureModels(panel, info);
+        fillChoices(panel, info);
+      },
       reset: sync,
       busyChanged: sync,
     },
@@ -109,12 +112,7 @@ const REPLACE_PANEL = `
   ${modelSelect("Cutout model")}
   <label class="field">
     <span class="field-label">Background</span>
-    <select data-kind aria-label="Background">
-      <option value="color">Colour</option>
-      <option value="blur">Blurred (portrait)</option>
-      <option value="image">Image…</option>
-      <option value="transparent">Transparent</option>
-    </select>
+    <select data-kind data-field="background" aria-label="Background"><option value="color">color</option></select>
   </label>
   <label class="field" data-for="color">
     <span class="field-label">Colour</span>
@@ -124,10 +122,7 @@ const REPLACE_PANEL = `
     <button type="button" class="btn outline" data-pick>Choose an image</button>
     <span data-picked class="muted">No image chosen</span>
     <input type="file" data-image accept="image/*" hidden>
-    <select data-fit aria-label="Fit">
-      <option value="fill">Fill the frame</option>
-      <option value="fit">Show all of it</option>
-    </select>
+    <select data-fit data-field="fit" aria-label="Fit"><option value="fill">fill</option></select>
   </div>
   <label class="field" data-for="blur" hidden>
     <span class="field-label">Blur <output data-blur-value>auto</output></span>
@@ -202,5 +197,10 @@ export function createReplaceBg(app) {
   });
   blur.addEventListener("input", () => (panel.querySelector("[data-blur-value]").textContent = Number(blur.value) > 0 ? `${blur.value} px` : "auto"));
   showFields();
+  const configure = tool.configure;
+  tool.configure = (info) => {
+    configure(info);
+    showFields();
+  };
   return tool;
 }

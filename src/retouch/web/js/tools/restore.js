@@ -2,20 +2,15 @@
 // colour, faces, and optionally its size. No painting. After a run the panel shows what was done, including
 // warnings such as a face model that is not installed (with the command that installs it).
 
+import { fieldOf, fillChoices } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
-
-const FACE_MODEL = "gfpgan-v1.4";
 
 const PANEL = `
   <h2>Restore</h2>
   <p>Bring back an old or damaged photo and the faces in it.</p>
   <label class="field">
     <span class="field-label">Faces</span>
-    <select data-faces aria-label="Faces">
-      <option value="auto">Auto: when the face model is installed</option>
-      <option value="on">Always (the face model is required)</option>
-      <option value="off">Leave faces alone</option>
-    </select>
+    <select data-faces data-field="faces" aria-label="Faces"><option value="auto">auto</option></select>
   </label>
   <p data-face-model hidden></p>
   <label class="field">
@@ -33,12 +28,7 @@ const PANEL = `
   <label class="check"><input type="checkbox" data-scratches> Remove scratches and dust</label>
   <label class="field">
     <span class="field-label">Enlarge</span>
-    <select data-upscale aria-label="Enlarge">
-      <option value="1">Keep the size</option>
-      <option value="2">2×</option>
-      <option value="3">3×</option>
-      <option value="4">4×</option>
-    </select>
+    <select data-upscale data-field="upscale" aria-label="Enlarge"><option value="1">1</option></select>
   </label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Restore the photo (Enter)">Restore</button>
@@ -97,12 +87,18 @@ export function createRestore(app) {
     panel,
 
     configure(info) {
-      const engines = info && info.engines ? info.engines : [];
-      const model = engines.find((engine) => engine.name === FACE_MODEL);
+      fillChoices(panel, info);
+      for (const { name, input } of sliders) {
+        const field = fieldOf(info, name);
+        if (field) input.value = String(Math.round(field.default * 100));
+        input.dispatchEvent(new Event("input"));
+      }
+      // The face network is the first model the server lists for Restore, the detectors follow.
+      const model = info && info.engines ? info.engines[0] : undefined;
       const missing = model && !model.available;
       faceModel.hidden = !missing;
       faceModel.textContent = missing
-        ? `The face model is not installed: faces are left as they are. To restore them, run: retouch models pull ${FACE_MODEL}`
+        ? `The face model is not installed: faces are left as they are. To restore them, run: retouch models pull ${model.name}`
         : "";
     },
 

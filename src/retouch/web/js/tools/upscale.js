@@ -2,31 +2,15 @@
 // The panel picks the model (those the server lists, the ones not installed disabled) and the factor, and
 // shows the size the result will have.
 
+import { fieldOf, labelOf } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
-
-const DEFAULT_MODEL = "realesrgan-x4plus";
-const DENOISE_MODEL = "realesr-general-x4v3"; // the one model with a denoise strength
-const MODEL_LABELS = {
-  "realesrgan-x4plus": "Photo (Real-ESRGAN x4plus)",
-  "realesrgan-x4plus-anime": "Illustration (x4plus anime)",
-  "realesr-animevideov3-x2": "Animation, fast (x2)",
-  "realesr-animevideov3-x3": "Animation, fast (x3)",
-  "realesr-animevideov3-x4": "Animation, fast (x4)",
-  "realesr-animevideov3": "Animation, fast (x4, .pth)",
-  "realesrgan-x4plus-pth": "Photo (x4plus, .pth)",
-  "realesrgan-x4plus-anime-pth": "Illustration (x4plus anime, .pth)",
-  "realesrgan-x2plus": "Photo (x2plus)",
-  "realesr-general-x4v3": "Photo, fast, with denoise",
-};
 
 const PANEL = `
   <h2>Upscale</h2>
   <p>Enlarge the photo with fine detail instead of blur.</p>
   <label class="field">
     <span class="field-label">Model</span>
-    <select data-model aria-label="Model">
-      <option value="${DEFAULT_MODEL}">${MODEL_LABELS[DEFAULT_MODEL]}</option>
-    </select>
+    <select data-model aria-label="Model"></select>
   </label>
   <label class="field">
     <span class="field-label">Enlarge</span>
@@ -66,12 +50,14 @@ export function createUpscale(app) {
   const sizeNote = $("[data-result-size]");
   const runButton = $("[data-run]");
 
+  let denoiseModel = null; // the model the denoise strength applies to (the server's denoise field says which)
+
   const factor = () => Number(preset.value === "custom" ? custom.value : preset.value);
 
   const sync = () => {
     customField.hidden = preset.value !== "custom";
     customValue.textContent = `${Number(custom.value)}×`;
-    denoiseField.hidden = modelSelect.value !== DENOISE_MODEL;
+    denoiseField.hidden = modelSelect.value !== denoiseModel;
     denoiseValue.textContent = `${denoise.value}%`;
     const doc = app.doc;
     const side = (length) => Math.max(1, Math.round(length * factor()));
@@ -83,7 +69,7 @@ export function createUpscale(app) {
   const run = async () => {
     if (runButton.disabled) return;
     const fields = { model: modelSelect.value, scale: String(factor()) };
-    if (modelSelect.value === DENOISE_MODEL) fields.denoise = String(Number(denoise.value) / 100);
+    if (modelSelect.value === denoiseModel) fields.denoise = String(Number(denoise.value) / 100);
     await app.runTool("upscale", fields, "Upscaling");
     sync();
   };
@@ -98,16 +84,19 @@ export function createUpscale(app) {
     panel,
 
     configure(info) {
-      const models = info && info.engines ? info.engines : [{ name: DEFAULT_MODEL, available: true }];
+      const models = info && info.engines ? info.engines : [];
+      const preferred = fieldOf(info, "model") ? fieldOf(info, "model").default : null;
+      const denoiseWhen = fieldOf(info, "denoise") ? fieldOf(info, "denoise").when : null;
+      denoiseModel = denoiseWhen ? denoiseWhen[1] : null;
       modelSelect.innerHTML = "";
       for (const model of models) {
         const option = document.createElement("option");
         option.value = model.name;
-        option.textContent = (MODEL_LABELS[model.name] || model.name) + (model.available ? "" : " (not installed)");
+        option.textContent = labelOf(info, "model", model.name) + (model.available ? "" : " (not installed)");
         option.disabled = !model.available;
         modelSelect.append(option);
       }
-      const usable = models.find((m) => m.name === DEFAULT_MODEL && m.available) || models.find((m) => m.available);
+      const usable = models.find((m) => m.name === preferred && m.available) || models.find((m) => m.available);
       if (usable) modelSelect.value = usable.name;
       sync();
     },

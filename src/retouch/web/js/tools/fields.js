@@ -1,0 +1,26 @@
+// A tool's options as the server describes them (GET /api/info: tools[].fields, made from the tool's option
+// specs): their captions, choices and defaults, so the panels repeat none of them.
+
+export function fieldOf(info, name) {
+  return info && info.fields ? info.fields.find((field) => field.name === name) : undefined;
+}
+
+// The caption of one value of a field (an engine, a model, a choice); the value itself when it has none.
+export function labelOf(info, name, value) {
+  const field = fieldOf(info, name);
+  return (field && field.labels[value]) || value;
+}
+
+// Fill every <select data-field="NAME"> of the panel with that field's choices (or its labelled values), keeping
+// the current value when it is still offered, else the field's default.
+export function fillChoices(panel, info) {
+  for (const select of panel.querySelectorAll("select[data-field]")) {
+    const field = fieldOf(info, select.dataset.field);
+    if (!field) continue;
+    const values = field.choices.length ? field.choices : Object.keys(field.labels);
+    const current = select.value;
+    select.innerHTML = "";
+    for (const value of values) select.append(new Option(field.labels[value] || value, value));
+    select.value = values.includes(current) ? current : String(field.default);
+  }
+}
