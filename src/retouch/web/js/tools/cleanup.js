@@ -1,7 +1,7 @@
 // The Cleanup tool: paint over what should go; on release the server erases it (POST /api/erase with the
 // strokes, which it scales to the full-resolution image). The mask eraser takes paint back off before erasing.
 
-import { labelOf } from "./fields.js";
+import { fillEngines } from "./fields.js";
 
 const MIN_SIZE = 4;
 const MAX_SIZE = 400;
@@ -109,15 +109,7 @@ export function createCleanup(app) {
     panel,
 
     configure(info) {
-      const engines = info && info.engines ? info.engines : [{ name: "auto", available: true }];
-      engineSelect.innerHTML = "";
-      for (const engine of engines) {
-        const option = document.createElement("option");
-        option.value = engine.name;
-        option.textContent = labelOf(info, "engine", engine.name) + (engine.available ? "" : " (not installed)");
-        option.disabled = !engine.available;
-        engineSelect.append(option);
-      }
+      fillEngines(engineSelect, info, "engine");
     },
 
     cursorRadius: () => size / 2,

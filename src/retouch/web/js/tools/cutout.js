@@ -3,7 +3,7 @@
 // POST /api/replace-bg with a colour, "blur", "transparent", or an image chosen here (sent as a data URL, scaled
 // down in the page so that the form field stays under the server's size limit for fields).
 
-import { fillChoices, labelOf } from "./fields.js";
+import { fillChoices, fillEngines } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
 
 const MAX_FIELD_BYTES = 900 * 1024; // the server reads form fields up to 1 MB
@@ -22,15 +22,7 @@ function modelSelect(label) {
 function configureModels(panel, info) {
   const select = panel.querySelector("[data-model]");
   const hint = panel.querySelector("[data-model-hint]");
-  const engines = info && info.engines ? info.engines : [{ name: "auto", available: true }];
-  select.innerHTML = "";
-  for (const engine of engines) {
-    const option = document.createElement("option");
-    option.value = engine.name;
-    option.textContent = labelOf(info, "model", engine.name) + (engine.available ? "" : " (not installed)");
-    option.disabled = !engine.available;
-    select.append(option);
-  }
+  const engines = fillEngines(select, info, "model");
   const auto = engines.find((engine) => engine.name === "auto");
   const usable = engines.find((engine) => engine.available && engine.name !== "auto");
   if (auto && !auto.available && usable) select.value = usable.name;

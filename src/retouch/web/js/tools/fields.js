@@ -6,7 +6,7 @@ export function fieldOf(info, name) {
 }
 
 // The caption of one value of a field (an engine, a model, a choice); the value itself when it has none.
-export function labelOf(info, name, value) {
+function labelOf(info, name, value) {
   const field = fieldOf(info, name);
   return (field && field.labels[value]) || value;
 }
@@ -23,4 +23,17 @@ export function fillChoices(panel, info) {
     for (const value of values) select.append(new Option(field.labels[value] || value, value));
     select.value = values.includes(current) ? current : String(field.default);
   }
+}
+
+// Fill a <select> with the engines or models the server lists for the tool (captions from the field `name`),
+// those not installed disabled; answers the list.
+export function fillEngines(select, info, name) {
+  const engines = info && info.engines ? info.engines : [];
+  select.innerHTML = "";
+  for (const engine of engines) {
+    const option = new Option(labelOf(info, name, engine.name) + (engine.available ? "" : " (not installed)"), engine.name);
+    option.disabled = !engine.available;
+    select.append(option);
+  }
+  return engines;
 }

@@ -2,7 +2,7 @@
 // The panel picks the model (those the server lists, the ones not installed disabled) and the factor, and
 // shows the size the result will have.
 
-import { fieldOf, labelOf } from "./fields.js";
+import { fieldOf, fillEngines } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
 
 const PANEL = `
@@ -84,18 +84,10 @@ export function createUpscale(app) {
     panel,
 
     configure(info) {
-      const models = info && info.engines ? info.engines : [];
+      const models = fillEngines(modelSelect, info, "model");
       const preferred = fieldOf(info, "model") ? fieldOf(info, "model").default : null;
       const denoiseWhen = fieldOf(info, "denoise") ? fieldOf(info, "denoise").when : null;
       denoiseModel = denoiseWhen ? denoiseWhen[1] : null;
-      modelSelect.innerHTML = "";
-      for (const model of models) {
-        const option = document.createElement("option");
-        option.value = model.name;
-        option.textContent = labelOf(info, "model", model.name) + (model.available ? "" : " (not installed)");
-        option.disabled = !model.available;
-        modelSelect.append(option);
-      }
       const usable = models.find((m) => m.name === preferred && m.available) || models.find((m) => m.available);
       if (usable) modelSelect.value = usable.name;
       sync();
