@@ -11,8 +11,9 @@ import numpy as np
 from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.composite import blend_inside, write_where
-from retouch.tools.erase.engines import ENGINES, installed_model, load_engine
+from retouch.tools.erase.engines import installed_model, load_engine
 from retouch.tools.erase.hd import fill_boxes
+from retouch.tools.options.erase import ENGINES
 from retouch.types import Picture, ProgressCallback, Rect, no_progress
 
 

@@ -12,8 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
-
-ENGINES = ("auto", "patch", "lama", "migan")
+from retouch.tools.options.erase import ENGINES
 
 # Network engines and the registry rows that can serve them, best first.
 ENGINE_MODELS: dict[str, tuple[str, ...]] = {

@@ -20,9 +20,9 @@ from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.resize import fit_within, resize, resize_mask
 from retouch.tools.erase.engines import InpaintEngine
+from retouch.tools.options.erase import STRATEGIES
 from retouch.types import ProgressCallback, Rect, no_progress
 
-STRATEGIES = ("auto", "whole", "resize", "crop")
 CROP_TRIGGER = 800  # longest side above which "auto" works crop by crop
 RESIZE_LIMIT = 1280  # longest side of the whole image under the "resize" strategy
 CONTEXT_RATIO = 1.0  # context margin around a hole, as a fraction of the hole's larger side
