@@ -12,9 +12,9 @@ import numpy as np
 from retouch.errors import InvalidInput
 from retouch.ops.composite import over
 from retouch.tools.cutout.extract import extract, on_transparency
+from retouch.tools.options.cutout import FITS
 from retouch.types import Picture, ProgressCallback, no_progress
 
-FITS = ("fill", "fit")
 Background = str | os.PathLike[str] | Picture
 
 

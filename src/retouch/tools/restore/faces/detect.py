@@ -26,12 +26,12 @@ from retouch.models.conventions import FaceDetectConventions
 from retouch.models.descriptor import SizeRequirements
 from retouch.models.registry import get_spec
 from retouch.ops.pad import pad_bottom_right
+from retouch.tools.options.restore import DETECTORS
 
 if TYPE_CHECKING:
     import onnxruntime
 
 
-DETECTORS = ("auto", "retinaface", "yunet")
 DETECTOR_MODELS = {"retinaface": "retinaface-mobilenet0.25", "yunet": "yunet-2026may"}
 AUTO_ORDER = ("retinaface", "yunet")
 DEFAULT_MIN_SCORE = {"retinaface": 0.9, "yunet": 0.8}
