@@ -14,15 +14,14 @@ import numpy as np
 
 from retouch.errors import InvalidInput, TooLarge
 from retouch.ops.tiles import TileJob, plan_tiles, run_tiles
-from retouch.tools.upscale.networks import DEFAULT_MODEL, Network, load_network
+from retouch.tools.options.upscale import DEFAULT_MODEL, MAX_SCALE, MIN_TILE
+from retouch.tools.upscale.networks import Network, load_network
 from retouch.tools.upscale.resample import axis_weights, resample
 from retouch.types import Picture, ProgressCallback, no_progress
 
 __all__ = ["DEFAULT_MODEL", "MAX_SCALE", "available_models", "upscale"]
 
-MAX_SCALE = 16.0
 MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output itself would not fit in memory
-MIN_TILE = 32
 # Tile side in input pixels. Larger tiles waste less work on their context (with RRDBNet's 48 pixels, 1.39x the
 # pixels at 640, 1.50x at 512); the memory of RRDBNet's trunk grows with the tile's area (its head runs in
 # strips): about 1.8 GB in ONNX Runtime for a 640-pixel tile. The compact networks need far less.

@@ -31,6 +31,7 @@ import numpy as np
 from retouch.errors import InvalidInput
 from retouch.models.conventions import UpscaleConventions
 from retouch.models.descriptor import SizeRequirements, run_padded
+from retouch.tools.options.upscale import PRECISIONS
 
 if TYPE_CHECKING:
     import torch
@@ -38,9 +39,7 @@ if TYPE_CHECKING:
 
     from retouch.models.spec import ModelSpec
 
-DEFAULT_MODEL = "realesrgan-x4plus"
 ARCHITECTURES = ("rrdbnet", "srvgg-compact")
-PRECISIONS = ("auto", "fp32", "bf16")
 HEAD_FACTOR = 4  # RRDBNet's head enlarges its trunk's features 4 times
 # Trunk pixels RRDBNet sees beyond each tile. Its outputs depend on far context (350 convolutions); measured
 # on x4plus against untiled runs: Set14 img_011 (x4 input) in 64-pixel tiles: 16 -> 45.1 dB, 24 -> 50.7 dB,
