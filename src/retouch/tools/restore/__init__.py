@@ -23,15 +23,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
+from retouch.tools.options.restore import COLOUR, DENOISE, FACE_MODEL, SENSITIVITY, STRENGTH, UPSCALE_FACTORS
 from retouch.types import Picture, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
     from retouch.tools.restore.faces.paste import Paste
 
 WARNING_PREFIX = "warning: "
-UPSCALE_FACTORS = (1, 2, 3, 4)
-DEFAULT_DENOISE = 0.3
-DEFAULT_COLOUR = 0.5
 
 
 @dataclass
@@ -50,13 +48,13 @@ def restore(
     picture: Picture,
     *,
     faces: bool | None = None,
-    strength: float | Sequence[float] = 1.0,
+    strength: float | Sequence[float] = STRENGTH.default,
     scratches: bool = False,
-    scratch_sensitivity: float = 0.5,
-    denoise: float = DEFAULT_DENOISE,
-    colour: float = DEFAULT_COLOUR,
+    scratch_sensitivity: float = SENSITIVITY.default,
+    denoise: float = DENOISE.default,
+    colour: float = COLOUR.default,
     upscale: int = 1,
-    face_model: str = "gfpgan-v1.4",
+    face_model: str = FACE_MODEL,
     detector: str = "auto",
     device: str = "auto",
     seed: int = 0,
@@ -119,7 +117,6 @@ def restore(
 def available_models() -> dict[str, bool]:
     """The models Restore can use (the face network and the face detectors), and whether each is installed."""
     from retouch.models.weights import is_installed
-    from retouch.tools.options.restore import FACE_MODEL
     from retouch.tools.restore.faces.detect import DETECTOR_MODELS
 
     return {name: is_installed(name) for name in (FACE_MODEL, *DETECTOR_MODELS.values())}

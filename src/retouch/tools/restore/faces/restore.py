@@ -17,13 +17,12 @@ import numpy as np
 
 from retouch.errors import InvalidInput
 from retouch.models.conventions import FaceRestoreConventions
+from retouch.tools.options.restore import FACE_MODEL
 
 if TYPE_CHECKING:
     import torch
 
     from retouch.models.arch.gfpgan import GFPGANConfig, GFPGANv1Clean
-
-DEFAULT_MODEL = "gfpgan-v1.4"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def load_gfpgan(path: Path, device: torch.device, config: GFPGANConfig | None = 
 
 
 def load_face_restorer(
-    model: str = DEFAULT_MODEL, *, device: str = "auto", path: str | Path | None = None
+    model: str = FACE_MODEL, *, device: str = "auto", path: str | Path | None = None
 ) -> FaceRestorer:
     """A ready restorer for a registered face model (loaded once per file and device, then shared).
 
