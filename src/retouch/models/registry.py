@@ -570,7 +570,15 @@ _REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in _ROWS}
 
 
 def list_models(task: str | None = None) -> list[ModelSpec]:
-    """Every registered model, or those of one task, in registry order."""
+    """The registered models, in registry order: every one, or those of one task.
+
+    task: None (every model) or one of ``retouch.models.spec.TASKS`` ("erase", "cutout", "upscale",
+    "face-restore", "face-detect", ...).
+    Returns a new list of ModelSpec rows (frozen: name, task, format, architecture, weight files with their
+    sources and sha256, license, conventions); whether a model's weights are on this machine is
+    ``retouch.models.weights.is_installed``. Nothing is read from disk or the network.
+    Raises InvalidInput for an unknown task.
+    """
     if task is not None and task not in TASKS:
         raise InvalidInput(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
     return [spec for spec in _REGISTRY.values() if task is None or spec.task == task]

@@ -44,11 +44,19 @@ def erase(
 ) -> Picture:
     """Erase the masked pixels of ``picture`` and fill them with what plausibly lies behind.
 
-    mask: HxW bool, True = erase. grow: pixels added around the mask (default: ``default_grow``); feather:
-    width of the soft edge inside the grown mask (default: half the grow). engine: "auto" (the best installed
-    network, else "patch"), "patch", "lama" or "migan". strategy: the HD strategy (see ``hd``). seed: the patch
-    engine's random seed (equal inputs and seed give equal output). Returns a new
-    Picture of the same size, bit depth and layout, with "erase" recorded for the provenance XMP.
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. mask: HxW, the picture's size,
+    True (or nonzero) = erase; at least one pixel set. engine: "auto" (the best installed network, else "patch"),
+    "patch" (built in, no weights), "lama" or "migan". grow: pixels >= 0 added around the mask (default:
+    ``default_grow``, a few by image size). feather: width in pixels >= 0 of the soft edge inside the grown mask
+    (default: half the grow; 0: a hard edge). strategy: the HD strategy, "auto", "whole", "resize" or "crop" (see
+    ``hd``). device: "auto", "cpu" or "cuda". seed: the patch engine's random seed (equal inputs and seed give
+    equal output). progress: called with (stage, done, total).
+    Returns a new Picture of the same size, bit depth and layout: pixels outside the grown mask are the input's
+    exactly, alpha (when present) is continued into the hole; "erase (engine=...)" is recorded for the provenance
+    XMP.
+    Raises InvalidInput (a mask of another size, an empty mask, an unknown engine or strategy), WeightsMissing
+    (a network engine whose weights are not installed; it names the pull command) or BackendUnavailable (a device
+    that is not there).
     """
     hole = _checked_mask(picture, mask)
     grow_px = default_grow(picture.width, picture.height) if grow is None else grow

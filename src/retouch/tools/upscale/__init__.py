@@ -42,15 +42,22 @@ def upscale(
 ) -> Picture:
     """Enlarge ``picture`` by ``scale`` with the super-resolution network ``model``.
 
-    scale: any factor from 1 to 16 (default: the model's own, 4 for the default model); the network runs at its
-    own scale and the result is resampled to the exact output size round(width * scale) x round(height * scale)
-    (area averaging below the network's scale, bicubic above). model: an upscaling model of the registry (see
-    ``retouch.list_models("upscale")``). tile: tile side in input pixels (default 640; smaller tiles use less
-    memory). denoise: for realesr-general-x4v3, the strength from 0 (keep noise) to 1 (default 0.5).
-    precision (CPU): "auto" (bfloat16 where the CPU computes it natively, else float32), "fp32" (the
-    reference's results) or "bf16". Alpha is enlarged too (bicubic); greyscale stays greyscale; the bit depth
-    is kept.
-    Returns a new Picture with "upscale" recorded for the provenance XMP; progress reports each tile.
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. scale: any factor from 1 to 16
+    (default: the model's own, 4 for the default model); the network runs at its own scale and the result is
+    resampled to the exact output size round(width * scale) x round(height * scale) (area averaging below the
+    network's scale, bicubic above). model: an upscaling model of the registry (see
+    ``retouch.list_models("upscale")``). tile: tile side in input pixels, at least 32 (default 640; smaller tiles
+    use less memory). device: "auto", "cpu" or "cuda". progress: called with (stage, done, total), once per
+    tile. denoise: for realesr-general-x4v3 only, the strength in [0, 1], from 0 (keep noise) to 1 (default
+    0.5). precision (CPU): "auto" (bfloat16 where the CPU computes it natively, else float32), "fp32" (the
+    reference's results) or "bf16".
+    Returns a new Picture of round(height * scale) x round(width * scale), in the input's bit depth and channels
+    (greyscale stays greyscale), alpha enlarged too (bicubic), with "upscale (model=..., scale=...)" recorded for
+    the provenance XMP.
+    Raises InvalidInput (scale outside [1, 16], tile under 32, an unknown or non-upscaling model, denoise
+    for another model or outside [0, 1], an unknown precision), WeightsMissing (the model's weights are not
+    installed; it names the pull command), TooLarge (an output over 2 gigapixels) or BackendUnavailable (a
+    device that is not there).
     """
     factor = _checked_scale(scale)
     if tile is not None and tile < MIN_TILE:
