@@ -23,6 +23,7 @@ import numpy as np
 
 from retouch.errors import InvalidInput
 from retouch.models.descriptor import SizeRequirements, run_padded
+from retouch.tools.options import PRECISIONS
 
 if TYPE_CHECKING:
     import torch
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 # scale has nothing to reflect).
 SIZE = SizeRequirements(multiple=8, minimum=16, pad="symmetric")
 GENERATOR_PROBE = "model.1.ffc.convl2l.weight"  # the first convolution: present in every LaMa generator
-PRECISIONS = ("auto", "fp32", "bf16")
 # Lightning checkpoints hold the weights under state_dict; TorchScript archives and bare state dicts at the top.
 STATE_KEYS = ("state_dict", None)
 

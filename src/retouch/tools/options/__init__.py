@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# CPU precisions of the networks that have a bfloat16 form: upscale's ``precision`` option and LaMa's loader.
+PRECISIONS = ("auto", "fp32", "bf16")
+
 
 @dataclass(frozen=True)
 class Range:

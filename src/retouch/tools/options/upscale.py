@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from retouch.tools.options import Option, Range
+from retouch.tools.options import PRECISIONS, Option, Range
 
 DEFAULT_MODEL = "realesrgan-x4plus"
 DENOISE_MODEL = "realesr-general-x4v3"  # the one model with a denoise strength
 MAX_SCALE = 16.0
 MIN_TILE = 32
-PRECISIONS = ("auto", "fp32", "bf16")
 
 SCALE = Option(
     "scale",
