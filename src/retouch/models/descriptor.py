@@ -2,8 +2,8 @@
 
 Each network states its needs in a ``SizeRequirements`` (sides a multiple of N, a minimum side, a square input,
 its scale and how to pad); ``run_padded`` pads the inputs to the nearest size that meets them, runs the network
-and crops its output back to the input's size times the scale. The tools never pad or crop for a network
-themselves.
+and crops its output back to the input's size times the scale. Networks whose output is an image go through it;
+a detector, whose outputs are boxes in the padded frame, pads with its requirements' ``padded_size`` itself.
 """
 
 from __future__ import annotations

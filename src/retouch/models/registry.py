@@ -100,18 +100,8 @@ _ROWS = (
         permissive=True,
         description="Big LaMa (Places2) original PyTorch-Lightning checkpoint from the LaMa authors' big-lama.zip.",
         conventions=EraseConventions(max_side=_LAMA_MAX_SIDE),
-        # big-lama/config.yaml's generator (ffc_resnet); init and downsample convolutions are local (ratio 0).
-        arch_params={
-            "input_nc": 4,
-            "output_nc": 3,
-            "ngf": 64,
-            "n_downsampling": 3,
-            "n_blocks": 18,
-            "add_out_act": "sigmoid",
-            "resnet_ratio_gin": 0.75,
-            "resnet_ratio_gout": 0.75,
-            "enable_lfu": False,
-        },
+        # big-lama/config.yaml's generator (ffc_resnet: 4 inputs, 64 filters, 3 downsamplings, 18 blocks with
+        # global ratios 0.75, sigmoid output) is LamaConfig's default; load_generator counts the blocks it is given.
         license_url="https://github.com/advimman/lama/blob/main/LICENSE",
         homepage="https://github.com/advimman/lama",
     ),
