@@ -16,6 +16,7 @@ namespace {
 struct Level {
     Image img;  // the photo at this size; its hole is being filled
     Mask hole;
+    std::vector<float> depth;  // each hole pixel's distance to the nearest known pixel (0 outside the hole)
     Field field;
     std::vector<float> weight;  // each target's vote weight after the last iteration
 };
@@ -67,8 +68,9 @@ std::vector<Level> pyramid(const Image& image, const Mask& hole) {
     levels[0].img = image;
     levels[0].hole = hole;
     for (;;) {
-        const Level& top = levels.back();
-        const float depth = max_of(chamfer_distance(top.hole), top.hole);
+        Level& top = levels.back();
+        top.depth = chamfer_distance(top.hole);
+        const float depth = max_of(top.depth, top.hole);
         const int side = std::min(top.img.height, top.img.width);
         if (depth <= COARSEST_DEPTH || side / 2 < 4 * (2 * PATCH_RADIUS + 1)) return levels;
         levels.push_back(downsample(top));
@@ -180,7 +182,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     const Level* coarser = index + 1 < static_cast<int>(levels.size()) ? &levels[index + 1] : nullptr;
     const int h = level.img.height, w = level.img.width, r = PATCH_RADIUS;
     const bool coarsest = coarser == nullptr, full_size = index == 0;
-    const std::vector<float> depth = chamfer_distance(level.hole);
+    const std::vector<float>& depth = level.depth;
     const float band = std::max(SOURCE_BAND * max_of(depth, level.hole), MIN_SOURCE_BAND / (1 << index));
     const Sources sources = find_sources(level.hole, r, band);
     level.field = make_targets(level.hole, r);
@@ -269,8 +271,8 @@ void blend_in(const Image& original, const Mask& hole, Level& level) {
 }  // namespace
 
 Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progress& progress) {
-    const bool thin = max_of(chamfer_distance(hole), hole) <= THIN_DEPTH;
     std::vector<Level> levels = pyramid(image, hole);
+    const bool thin = max_of(levels[0].depth, hole) <= THIN_DEPTH;
     const int n = static_cast<int>(levels.size());
     Level& top = levels.back();
     Mask state(top.hole.height, top.hole.width);
