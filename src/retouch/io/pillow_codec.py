@@ -87,7 +87,7 @@ def encode_jpeg(
     options: dict[str, object] = {
         "quality": quality,
         "subsampling": 0 if quality >= 90 else 2,  # 4:4:4 keeps colour edges sharp at high quality
-        "optimize": True,
+        # no optimize=True: its second pass over the coefficients took 0.11 s of a 12 MP save for a file 7% smaller
     }
     if icc_profile:
         options["icc_profile"] = icc_profile
