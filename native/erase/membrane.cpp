@@ -1,7 +1,8 @@
 #include "membrane.hpp"
 
 #include <algorithm>
-#include <stdexcept>
+
+#include "parallel.hpp"
 
 namespace retouch::patch {
 namespace {
@@ -10,33 +11,44 @@ constexpr int SWEEPS = 12;          // relaxation sweeps per level after the coa
 constexpr float OVER_RELAX = 1.6f;  // successive over-relaxation factor
 constexpr int SMALLEST = 8;         // below this side the cascade stops and relaxes to convergence
 
-constexpr int MAX_CHANNELS = 8;
+// One unknown pixel and the values its mean is taken over (its non-OUTSIDE 4-neighbours), as offsets into px.
+struct Stencil {
+    size_t at;
+    size_t neighbours[4];
+    int count;
+};
 
-// Gauss-Seidel sweeps with over-relaxation over the UNKNOWN pixels, in raster order (deterministic).
+// Red-black Gauss-Seidel sweeps with over-relaxation over the UNKNOWN pixels: a pixel's neighbours all have the
+// other colour, so each half-sweep can be split among threads and gives the same result on any thread count.
 void relax(Image& values, const Mask& state, int sweeps, float omega) {
     const int h = values.height, w = values.width, c = values.channels;
-    std::vector<int32_t> unknown;
-    for (int i = 0; i < h * w; ++i)
-        if (state.v[i] == UNKNOWN) unknown.push_back(i);
+    std::vector<Stencil> colours[2];
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const int i = y * w + x;
+            if (state.v[i] != UNKNOWN) continue;
+            Stencil s{static_cast<size_t>(i) * c, {}, 0};
+            const int around[4] = {y > 0 ? i - w : -1, y + 1 < h ? i + w : -1, x > 0 ? i - 1 : -1,
+                                   x + 1 < w ? i + 1 : -1};
+            for (const int j : around)
+                if (j >= 0 && state.v[j] != OUTSIDE) s.neighbours[s.count++] = static_cast<size_t>(j) * c;
+            if (s.count) colours[(x + y) % 2].push_back(s);
+        }
+    float* px = values.px.data();
     for (int s = 0; s < sweeps; ++s)
-        for (const int32_t i : unknown) {
-            const int y = i / w, x = i % w;
-            float mean[MAX_CHANNELS] = {};
-            int n = 0;
-            auto add = [&](int j) {
-                if (state.v[j] == OUTSIDE) return;
-                const float* p = &values.px[static_cast<size_t>(j) * c];
-                for (int k = 0; k < c; ++k) mean[k] += p[k];
-                ++n;
-            };
-            if (y > 0) add(i - w);
-            if (y + 1 < h) add(i + w);
-            if (x > 0) add(i - 1);
-            if (x + 1 < w) add(i + 1);
-            if (n == 0) continue;
-            float* v = &values.px[static_cast<size_t>(i) * c];
-            const float inv = 1.0f / n;
-            for (int k = 0; k < c; ++k) v[k] += omega * (mean[k] * inv - v[k]);
+        for (const std::vector<Stencil>& colour : colours) {
+            const int n = static_cast<int>(colour.size()), chunks = n > 4096 ? 16 : 1;
+            parallel_chunks(chunks, [&](int chunk) {
+                for (int p = n * chunk / chunks; p < n * (chunk + 1) / chunks; ++p) {
+                    const Stencil& st = colour[p];
+                    const float inv = 1.0f / st.count;
+                    for (int k = 0; k < c; ++k) {
+                        float mean = 0.0f;
+                        for (int j = 0; j < st.count; ++j) mean += px[st.neighbours[j] + k];
+                        px[st.at + k] += omega * (mean * inv - px[st.at + k]);
+                    }
+                }
+            });
         }
 }
 
@@ -107,7 +119,6 @@ void solve(Image& values, const Mask& state) {
 }  // namespace
 
 void membrane_fill(Image& values, const Mask& state) {
-    if (values.channels > MAX_CHANNELS) throw std::invalid_argument("membrane_fill: too many channels");
     bool any_unknown = false;
     for (uint8_t s : state.v) any_unknown |= s == UNKNOWN;
     if (any_unknown) solve(values, state);
