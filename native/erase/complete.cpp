@@ -84,14 +84,24 @@ Sources find_sources(const Mask& hole, int radius, float band) {
     const std::vector<float> to_hole = chamfer_distance(inverted(hole));
     Sources s;
     s.valid = Mask(h, w);
-    for (int y = radius; y < h - radius; ++y)
-        for (int x = radius; x < w - radius; ++x) {
-            const size_t i = static_cast<size_t>(y) * w + x;
-            if (touched.v[i] || to_hole[i] > band) continue;
-            s.valid.v[i] = 1;
-            s.y.push_back(y);
-            s.x.push_back(x);
-        }
+    // rows in fixed chunks, each listing its own sources, joined in order (the same list on any thread count)
+    constexpr int CHUNKS = 16;
+    std::vector<int32_t> ys[CHUNKS], xs[CHUNKS];
+    const int rows = std::max(h - 2 * radius, 0);
+    parallel_chunks(CHUNKS, [&](int chunk) {
+        for (int y = radius + rows * chunk / CHUNKS; y < radius + rows * (chunk + 1) / CHUNKS; ++y)
+            for (int x = radius; x < w - radius; ++x) {
+                const size_t i = static_cast<size_t>(y) * w + x;
+                if (touched.v[i] || to_hole[i] > band) continue;
+                s.valid.v[i] = 1;
+                ys[chunk].push_back(y);
+                xs[chunk].push_back(x);
+            }
+    });
+    for (int chunk = 0; chunk < CHUNKS; ++chunk) {
+        s.y.insert(s.y.end(), ys[chunk].begin(), ys[chunk].end());
+        s.x.insert(s.x.end(), xs[chunk].begin(), xs[chunk].end());
+    }
     return s;
 }
 
@@ -191,8 +201,10 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
 
     const size_t n = field.ty.size();
     std::vector<float> confidence(n);
-    for (size_t i = 0; i < n; ++i)
-        confidence[i] = std::pow(CONFIDENCE_DECAY, -depth[static_cast<size_t>(field.ty[i]) * w + field.tx[i]]);
+    parallel_chunks(16, [&](int chunk) {
+        for (size_t i = n * chunk / 16; i < n * (chunk + 1) / 16; ++i)
+            confidence[i] = std::pow(CONFIDENCE_DECAY, -depth[static_cast<size_t>(field.ty[i]) * w + field.tx[i]]);
+    });
     const std::vector<int32_t> hole_pixels = listed(level.hole);
 
     if (coarser != nullptr && !coarser->field.ty.empty()) {
