@@ -77,10 +77,10 @@ std::vector<Level> pyramid(const Image& image, const Mask& hole) {
     }
 }
 
-// Sources: patch centres whose whole patch is inside the image and clear of the hole, within `band` pixels of it.
-Sources find_sources(const Mask& hole, int radius, float band) {
+// Sources: patch centres whose whole patch is inside the image and clear of the hole (outside `touched`, the pixels
+// whose patch reaches it), within `band` pixels of it.
+Sources find_sources(const Mask& hole, const Mask& touched, int radius, float band) {
     const int h = hole.height, w = hole.width;
-    const Mask touched = dilate_square(hole, radius);
     const std::vector<float> to_hole = chamfer_distance(inverted(hole));
     Sources s;
     s.valid = Mask(h, w);
@@ -194,8 +194,9 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     const bool coarsest = coarser == nullptr, full_size = index == 0;
     const std::vector<float>& depth = level.depth;
     const float band = std::max(SOURCE_BAND * max_of(depth, level.hole), MIN_SOURCE_BAND / (1 << index));
-    const Sources sources = find_sources(level.hole, r, band);
-    level.field = make_targets(level.hole, r);
+    const Mask touched = dilate_square(level.hole, r);
+    const Sources sources = find_sources(level.hole, touched, r, band);
+    level.field = make_targets(touched);
     Field& field = level.field;
     if (sources.y.empty()) return;  // nothing to copy from: keep the smooth estimate
 
@@ -207,7 +208,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     });
     const std::vector<int32_t> hole_pixels = listed(level.hole);
 
-    if (coarser != nullptr && !coarser->field.ty.empty()) {
+    if (coarser != nullptr && !coarser->weight.empty()) {  // the coarser level made matches (it had sources)
         carry_field(field, coarser->field, coarser->img.width, coarser->img.height, sources, w, mix_seed(seed, 1));
         // this size's pixels, copied by the carried matches, rather than the enlarged (blurrier) coarser result
         vote_mean(level.img, field, confidence, r, hole_pixels, level.img);
@@ -243,22 +244,16 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
 // is added to the fill. The fill keeps its own texture; its tone and gradient meet the photo's at the edge.
 void blend_in(const Image& original, const Mask& hole, Level& level) {
     const int h = hole.height, w = hole.width, c = original.channels, r = PATCH_RADIUS;
-    Mask ring(h, w);
-    int y0 = h, y1 = -1, x0 = w, x1 = -1;
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            if (hole.at(y, x)) {
-                y0 = std::min(y0, y), y1 = std::max(y1, y), x0 = std::min(x0, x), x1 = std::max(x1, x);
-                continue;
-            }
-            ring.at(y, x) = (y > 0 && hole.at(y - 1, x)) || (y + 1 < h && hole.at(y + 1, x)) ||
-                            (x > 0 && hole.at(y, x - 1)) || (x + 1 < w && hole.at(y, x + 1));
-        }
     if (level.weight.empty()) return;  // no matches were made: the membrane fill already meets the edge
+    Mask ring(h, w);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            ring.at(y, x) = !hole.at(y, x) && ((y > 0 && hole.at(y - 1, x)) || (y + 1 < h && hole.at(y + 1, x)) ||
+                                               (x > 0 && hole.at(y, x - 1)) || (x + 1 < w && hole.at(y, x + 1)));
     Image rebuilt = level.img;
     vote_mean(level.img, level.field, level.weight, r, listed(ring), rebuilt);
-    y0 = std::max(y0 - 1, 0), x0 = std::max(x0 - 1, 0), y1 = std::min(y1 + 1, h - 1), x1 = std::min(x1 + 1, w - 1);
-    const int bh = y1 - y0 + 1, bw = x1 - x0 + 1;
+    const Box box = grown_box(hole, 1);  // the hole and its ring
+    const int y0 = box.y0, x0 = box.x0, bh = box.y1 - box.y0, bw = box.x1 - box.x0;
     Image offset(bh, bw, c);
     Mask state(bh, bw);
     for (int y = 0; y < bh; ++y)

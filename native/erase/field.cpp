@@ -35,14 +35,13 @@ uint64_t mix_seed(uint64_t a, uint64_t b) {
     return r.next();
 }
 
-Field make_targets(const Mask& hole, int radius) {
+Field make_targets(const Mask& near) {
     Field f;
-    const Mask near = dilate_square(hole, radius);
     f.index.assign(near.v.size(), -1);
-    for (int y = 0; y < hole.height; ++y)
-        for (int x = 0; x < hole.width; ++x)
+    for (int y = 0; y < near.height; ++y)
+        for (int x = 0; x < near.width; ++x)
             if (near.at(y, x)) {
-                f.index[static_cast<size_t>(y) * hole.width + x] = static_cast<int32_t>(f.ty.size());
+                f.index[static_cast<size_t>(y) * near.width + x] = static_cast<int32_t>(f.ty.size());
                 f.ty.push_back(y);
                 f.tx.push_back(x);
             }

@@ -23,8 +23,8 @@ struct Field {
     std::vector<float> dist;      // and the patch distance to it
 };
 
-// Targets: every pixel within `radius` of the hole, in raster order.
-Field make_targets(const Mask& hole, int radius);
+// Targets: the set pixels of `near` (those within the patch radius of the hole), in raster order.
+Field make_targets(const Mask& near);
 
 // Sum of squared differences of the target's patch (clipped to the image) and the source's, over every channel
 // of `features`. Stops early once the sum passes `limit`, returning a value above it.
