@@ -52,15 +52,12 @@ def inpaint_patch(
         raise InvalidInput(f"seed must be between 0 and 2**64 - 1, got {seed}")
     src = np.ascontiguousarray(image, dtype=np.float32)
     hole = np.ascontiguousarray(mask, dtype=bool)
-    out = src.copy()
     if not hole.any():
-        return out
+        return src.copy()
     if hole.all():
-        out[:] = 0.5  # nothing to copy from: a neutral grey is as good a guess as any
-        return out
+        return np.full_like(src, 0.5)  # nothing to copy from: a neutral grey is as good a guess as any
 
     from retouch.tools.erase import _patch
 
-    filled = _patch.inpaint(src, hole, seed, lambda done, total: progress("patch", done, total))
-    out[hole] = filled[hole]
-    return out
+    # the engine writes the hole's pixels only, into its own copy of the image
+    return _patch.inpaint(src, hole, seed, lambda done, total: progress("patch", done, total))
