@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # One-command setup: creates .venv in the repository root and installs Retouch with everything it needs,
-# including Debian's Chromium for the browser tests when run as root on a Debian-like system.
+# including a C++ compiler for its kernels and Debian's Chromium for the browser tests when run as root on a
+# Debian-like system.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
+
+# The pixel kernels (native/) are C++ compiled by pip at install time.
+if ! command -v c++ >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
+  else
+    echo "setup.sh: a C++ compiler is needed to build Retouch's kernels (e.g. apt-get install g++)" >&2
+    exit 2
+  fi
+fi
 
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
