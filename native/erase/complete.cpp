@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "features.hpp"
 #include "field.hpp"
@@ -63,9 +64,9 @@ Mask inverted(const Mask& m) {
     return out;
 }
 
-std::vector<Level> pyramid(const Image& image, const Mask& hole) {
+std::vector<Level> pyramid(Image image, const Mask& hole) {
     std::vector<Level> levels(1);
-    levels[0].img = image;
+    levels[0].img = std::move(image);
     levels[0].hole = hole;
     for (;;) {
         Level& top = levels.back();
@@ -241,9 +242,10 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
 
 // Joins the fill to its surroundings in the gradient domain (Perez et al. 2003): what the matches rebuild on the
 // known ring around the hole is compared with the real ring, and the membrane interpolation of that difference
-// is added to the fill. The fill keeps its own texture; its tone and gradient meet the photo's at the edge.
-void blend_in(const Image& original, const Mask& hole, Level& level) {
-    const int h = hole.height, w = hole.width, c = original.channels, r = PATCH_RADIUS;
+// is added to the fill. The fill keeps its own texture; its tone and gradient meet the photo's at the edge. The ring
+// is known, so `level.img` still holds the photo's own values there.
+void blend_in(const Mask& hole, Level& level) {
+    const int h = hole.height, w = hole.width, c = level.img.channels, r = PATCH_RADIUS;
     if (level.weight.empty()) return;  // no matches were made: the membrane fill already meets the edge
     Mask ring(h, w);
     for (int y = 0; y < h; ++y)
@@ -261,7 +263,7 @@ void blend_in(const Image& original, const Mask& hole, Level& level) {
             if (ring.at(y + y0, x + x0)) {
                 state.at(y, x) = FIXED;
                 for (int k = 0; k < c; ++k)
-                    offset.at(y, x)[k] = original.at(y + y0, x + x0)[k] - rebuilt.at(y + y0, x + x0)[k];
+                    offset.at(y, x)[k] = level.img.at(y + y0, x + x0)[k] - rebuilt.at(y + y0, x + x0)[k];
             } else if (hole.at(y + y0, x + x0)) {
                 state.at(y, x) = UNKNOWN;
             }
@@ -277,8 +279,8 @@ void blend_in(const Image& original, const Mask& hole, Level& level) {
 
 }  // namespace
 
-Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progress& progress) {
-    std::vector<Level> levels = pyramid(image, hole);
+Image complete(Image image, const Mask& hole, uint64_t seed, const Progress& progress) {
+    std::vector<Level> levels = pyramid(std::move(image), hole);
     const bool thin = max_of(levels[0].depth, hole) <= THIN_DEPTH;
     const int n = static_cast<int>(levels.size());
     Level& top = levels.back();
@@ -291,7 +293,7 @@ Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progre
         if (index + 1 < n) levels[index + 1] = Level();  // free the coarser level's memory
         progress(n - index, n);
     }
-    blend_in(image, hole, levels[0]);
+    blend_in(hole, levels[0]);
     return std::move(levels[0].img);
 }
 

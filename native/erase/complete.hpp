@@ -13,6 +13,6 @@ using Progress = std::function<void(int, int)>;
 
 // Fills the hole (mask 1) of `image` (float32 RGB) with texture copied from the rest of it; pixels outside the
 // hole are returned unchanged. Equal inputs and seed give equal output, whatever the thread count.
-Image complete(const Image& image, const Mask& hole, uint64_t seed, const Progress& progress);
+Image complete(Image image, const Mask& hole, uint64_t seed, const Progress& progress);
 
 }  // namespace retouch::patch

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <utility>
 
 #include "complete.hpp"
 
@@ -28,7 +29,7 @@ py::array_t<float> inpaint(py::array_t<float, py::array::c_style | py::array::fo
     Image out;
     {
         py::gil_scoped_release free_threads;
-        out = complete(img, mask, seed, [&](int done, int total) {
+        out = complete(std::move(img), mask, seed, [&](int done, int total) {
             py::gil_scoped_acquire python;
             progress(done, total);
         });
