@@ -64,13 +64,40 @@ Mask inverted(const Mask& m) {
     return out;
 }
 
+// The bounding box of the set pixels of `m`, grown by `margin` and clipped to it.
+Box grown_box(const Mask& m, int margin) {
+    Box b{m.height, -1, m.width, -1};
+    for (int y = 0; y < m.height; ++y)
+        for (int x = 0; x < m.width; ++x)
+            if (m.at(y, x)) b = Box{std::min(b.y0, y), std::max(b.y1, y), std::min(b.x0, x), std::max(b.x1, x)};
+    return Box{std::max(b.y0 - margin, 0), std::min(b.y1 + margin + 1, m.height), std::max(b.x0 - margin, 0),
+               std::min(b.x1 + margin + 1, m.width)};
+}
+
+// Each pixel's distance to the nearest known pixel (0 outside the hole), computed on the hole's box alone: the
+// nearest known pixel of a hole pixel is never farther than the box's known border.
+std::vector<float> hole_depth(const Mask& hole) {
+    const int w = hole.width;
+    std::vector<float> depth(hole.v.size(), 0.0f);
+    if (!hole.any()) return depth;
+    const Box box = grown_box(hole, 1);
+    Mask inner(box.y1 - box.y0, box.x1 - box.x0);
+    for (int y = box.y0; y < box.y1; ++y)
+        std::copy_n(&hole.v[static_cast<size_t>(y) * w + box.x0], inner.width, &inner.at(y - box.y0, 0));
+    const std::vector<float> d = chamfer_distance(inner);
+    for (int y = box.y0; y < box.y1; ++y)
+        std::copy_n(&d[static_cast<size_t>(y - box.y0) * inner.width], inner.width,
+                    &depth[static_cast<size_t>(y) * w + box.x0]);
+    return depth;
+}
+
 std::vector<Level> pyramid(Image image, const Mask& hole) {
     std::vector<Level> levels(1);
     levels[0].img = std::move(image);
     levels[0].hole = hole;
     for (;;) {
         Level& top = levels.back();
-        top.depth = chamfer_distance(top.hole);
+        top.depth = hole_depth(top.hole);
         const float depth = max_of(top.depth, top.hole);
         const int side = std::min(top.img.height, top.img.width);
         if (depth <= COARSEST_DEPTH || side / 2 < 4 * (2 * PATCH_RADIUS + 1)) return levels;
@@ -170,16 +197,6 @@ std::vector<float> vote_weights(const Field& field, const std::vector<float>& co
     return weight;
 }
 
-// The bounding box of the set pixels of `m`, grown by `margin` and clipped to it.
-Box grown_box(const Mask& m, int margin) {
-    Box b{m.height, -1, m.width, -1};
-    for (int y = 0; y < m.height; ++y)
-        for (int x = 0; x < m.width; ++x)
-            if (m.at(y, x)) b = Box{std::min(b.y0, y), std::max(b.y1, y), std::min(b.x0, x), std::max(b.x1, x)};
-    return Box{std::max(b.y0 - margin, 0), std::min(b.y1 + margin + 1, m.height), std::max(b.x0 - margin, 0),
-               std::min(b.x1 + margin + 1, m.width)};
-}
-
 std::vector<int32_t> listed(const Mask& m) {
     std::vector<int32_t> out;
     for (size_t i = 0; i < m.v.size(); ++i)
@@ -212,7 +229,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     if (coarser != nullptr && !coarser->weight.empty()) {  // the coarser level made matches (it had sources)
         carry_field(field, coarser->field, coarser->img.width, coarser->img.height, sources, w, mix_seed(seed, 1));
         // this size's pixels, copied by the carried matches, rather than the enlarged (blurrier) coarser result
-        vote_mean(level.img, field, confidence, r, hole_pixels, level.img);
+        write_listed(hole_pixels, vote_mean(level.img, field, confidence, r, hole_pixels), level.img);
     } else {
         random_field(field, sources, mix_seed(seed, 2));
     }
@@ -221,7 +238,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     Schedule plan = coarsest || thin ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
     if (plan.radius == 0) plan.radius = std::max(h, w);
     // features change only where the hole's pixels reach (the contrast window); the rest is computed once
-    Image features(h, w, FEATURE_CHANNELS);
+    Features features(h, w);
     update_features(level.img, CONTRAST_WEIGHT, Box{0, h, 0, w}, features);
     const Box changing = grown_box(level.hole, 4);
     for (int it = 0; it < plan.iterations; ++it) {
@@ -247,27 +264,25 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
 void blend_in(const Mask& hole, Level& level) {
     const int h = hole.height, w = hole.width, c = level.img.channels, r = PATCH_RADIUS;
     if (level.weight.empty()) return;  // no matches were made: the membrane fill already meets the edge
-    Mask ring(h, w);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            ring.at(y, x) = !hole.at(y, x) && ((y > 0 && hole.at(y - 1, x)) || (y + 1 < h && hole.at(y + 1, x)) ||
-                                               (x > 0 && hole.at(y, x - 1)) || (x + 1 < w && hole.at(y, x + 1)));
-    Image rebuilt = level.img;
-    vote_mean(level.img, level.field, level.weight, r, listed(ring), rebuilt);
     const Box box = grown_box(hole, 1);  // the hole and its ring
+    std::vector<int32_t> ring;
+    for (int y = box.y0; y < box.y1; ++y)
+        for (int x = box.x0; x < box.x1; ++x)
+            if (!hole.at(y, x) && ((y > 0 && hole.at(y - 1, x)) || (y + 1 < h && hole.at(y + 1, x)) ||
+                                   (x > 0 && hole.at(y, x - 1)) || (x + 1 < w && hole.at(y, x + 1))))
+                ring.push_back(y * w + x);
+    const std::vector<float> rebuilt = vote_mean(level.img, level.field, level.weight, r, ring);
     const int y0 = box.y0, x0 = box.x0, bh = box.y1 - box.y0, bw = box.x1 - box.x0;
     Image offset(bh, bw, c);
     Mask state(bh, bw);
+    for (size_t p = 0; p < ring.size(); ++p) {
+        const int y = ring[p] / w, x = ring[p] % w;
+        state.at(y - y0, x - x0) = FIXED;
+        for (int k = 0; k < c; ++k) offset.at(y - y0, x - x0)[k] = level.img.at(y, x)[k] - rebuilt[p * c + k];
+    }
     for (int y = 0; y < bh; ++y)
-        for (int x = 0; x < bw; ++x) {
-            if (ring.at(y + y0, x + x0)) {
-                state.at(y, x) = FIXED;
-                for (int k = 0; k < c; ++k)
-                    offset.at(y, x)[k] = level.img.at(y + y0, x + x0)[k] - rebuilt.at(y + y0, x + x0)[k];
-            } else if (hole.at(y + y0, x + x0)) {
-                state.at(y, x) = UNKNOWN;
-            }
-        }
+        for (int x = 0; x < bw; ++x)
+            if (hole.at(y + y0, x + x0)) state.at(y, x) = UNKNOWN;
     membrane_fill(offset, state);
     for (int y = 0; y < bh; ++y)
         for (int x = 0; x < bw; ++x)

@@ -1,8 +1,12 @@
 #include "field.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <limits>
 
+#include "constants.hpp"
+#include "features.hpp"
 #include "parallel.hpp"
 
 namespace retouch::patch {
@@ -51,45 +55,82 @@ Field make_targets(const Mask& near) {
     return f;
 }
 
-float patch_distance(const Image& features, int ty, int tx, int sy, int sx, int radius, float limit) {
+namespace {
+
+constexpr float STEP2 = 1.0f / (FEATURE_STEPS * FEATURE_STEPS);  // one squared step, in squared feature units
+
+// One row of squared differences of byte features. Integer sums are exact in any order, so the compiler is free
+// to keep them in vector registers.
+template <int N>
+int32_t row_distance(const uint8_t* a, const uint8_t* b) {
+    int32_t row = 0;
+    for (int i = 0; i < N; ++i) {
+        const int32_t d = static_cast<int32_t>(a[i]) - static_cast<int32_t>(b[i]);
+        row += d * d;
+    }
+    return row;
+}
+
+// The common case, both patches wholly inside the image at the engine's patch size.
+float interior_distance(const Features& features, int ty, int tx, int sy, int sx, float limit) {
+    constexpr int SIDE = 2 * PATCH_RADIUS + 1;
+    const size_t stride = static_cast<size_t>(features.width) * FEATURE_CHANNELS;
+    const uint8_t* a = features.at(ty - PATCH_RADIUS, tx - PATCH_RADIUS);
+    const uint8_t* b = features.at(sy - PATCH_RADIUS, sx - PATCH_RADIUS);
+    // the limit in steps; any sum of 7x7x4 bytes is far below it when the limit is "none"
+    const int32_t steps_limit = limit >= 1e6f ? INT32_MAX : static_cast<int32_t>(limit / STEP2);
+    int32_t sum = 0;
+    for (int row = 0; row < SIDE; ++row, a += stride, b += stride) {
+        sum += row_distance<SIDE * FEATURE_CHANNELS>(a, b);
+        if (sum > steps_limit) break;
+    }
+    return static_cast<float>(sum) * STEP2;
+}
+
+}  // namespace
+
+float patch_distance(const Features& features, int ty, int tx, int sy, int sx, int radius, float limit) {
     const int h = features.height, w = features.width, c = features.channels;
+    if (radius == PATCH_RADIUS && ty >= radius && ty < h - radius && tx >= radius && tx < w - radius)
+        return interior_distance(features, ty, tx, sy, sx, limit);  // sources are always whole patches inside
     const int y0 = std::max(-radius, -ty), y1 = std::min(radius, h - 1 - ty);
     const int x0 = std::max(-radius, -tx), x1 = std::min(radius, w - 1 - tx);
     const int n = (x1 - x0 + 1) * c;
-    float sum = 0.0f;
+    int32_t sum = 0;
     for (int dy = y0; dy <= y1; ++dy) {
-        const float* a = features.at(ty + dy, tx + x0);
-        const float* b = features.at(sy + dy, sx + x0);
-        float row = 0.0f;
+        const uint8_t* a = features.at(ty + dy, tx + x0);
+        const uint8_t* b = features.at(sy + dy, sx + x0);
         for (int i = 0; i < n; ++i) {
-            const float d = a[i] - b[i];
-            row += d * d;
+            const int32_t d = static_cast<int32_t>(a[i]) - static_cast<int32_t>(b[i]);
+            sum += d * d;
         }
-        sum += row;
-        if (sum > limit) return sum;
+        if (static_cast<float>(sum) * STEP2 > limit) break;
     }
-    return sum;
+    return static_cast<float>(sum) * STEP2;
 }
 
-float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius) {
+float known_distance(const Features& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius) {
     const int h = features.height, w = features.width, c = features.channels;
     const int y0 = std::max(-radius, -ty), y1 = std::min(radius, h - 1 - ty);
     const int x0 = std::max(-radius, -tx), x1 = std::min(radius, w - 1 - tx);
     const float total = static_cast<float>((y1 - y0 + 1) * (x1 - x0 + 1));
-    float sum = 0.0f;
+    int32_t sum = 0;
     int known = 0;
     for (int dy = y0; dy <= y1; ++dy)
         for (int dx = x0; dx <= x1; ++dx) {
             if (hole.at(ty + dy, tx + dx)) continue;
-            const float* a = features.at(ty + dy, tx + dx);
-            const float* b = features.at(sy + dy, sx + dx);
-            for (int k = 0; k < c; ++k) sum += (a[k] - b[k]) * (a[k] - b[k]);
+            const uint8_t* a = features.at(ty + dy, tx + dx);
+            const uint8_t* b = features.at(sy + dy, sx + dx);
+            for (int k = 0; k < c; ++k) {
+                const int32_t d = static_cast<int32_t>(a[k]) - static_cast<int32_t>(b[k]);
+                sum += d * d;
+            }
             ++known;
         }
-    return known ? sum * total / known : 0.0f;
+    return known ? static_cast<float>(sum) * STEP2 * total / known : 0.0f;
 }
 
-void measure(const Image& features, Field& field, int radius, const Mask* known_only) {
+void measure(const Features& features, Field& field, int radius, const Mask* known_only) {
     const int n = static_cast<int>(field.ty.size()), chunks = 32;
     parallel_chunks(chunks, [&](int c) {
         const int first = static_cast<int>(static_cast<int64_t>(n) * c / chunks);
@@ -112,7 +153,7 @@ void random_field(Field& field, const Sources& sources, uint64_t seed) {
     }
 }
 
-void patchmatch_sweep(const Image& features, Field& field, const Sources& sources, int radius_patch,
+void patchmatch_sweep(const Features& features, Field& field, const Sources& sources, int radius_patch,
                       int search_radius, bool global_pick, bool reverse, uint64_t seed, const Mask* known_only) {
     const int h = features.height, w = features.width;
     const std::vector<int> starts = band_starts(field);

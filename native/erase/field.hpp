@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "features.hpp"
 #include "grid.hpp"
 
 namespace retouch::patch {
@@ -28,14 +29,14 @@ Field make_targets(const Mask& near);
 
 // Sum of squared differences of the target's patch (clipped to the image) and the source's, over every channel
 // of `features`. Stops early once the sum passes `limit`, returning a value above it.
-float patch_distance(const Image& features, int ty, int tx, int sy, int sx, int radius, float limit);
+float patch_distance(const Features& features, int ty, int tx, int sy, int sx, int radius, float limit);
 
 // The same over the target's known pixels alone (outside `hole`), scaled to the whole patch's count: how well a
 // source continues what surrounds the target, whatever the hole holds so far.
-float known_distance(const Image& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius);
+float known_distance(const Features& features, const Mask& hole, int ty, int tx, int sy, int sx, int radius);
 
 // Recomputes every target's distance to its current source (after the image changed).
-void measure(const Image& features, Field& field, int radius, const Mask* known_only = nullptr);
+void measure(const Features& features, Field& field, int radius, const Mask* known_only = nullptr);
 
 // Deterministic per-stream random numbers (splitmix64).
 struct Random {
@@ -60,7 +61,7 @@ void random_field(Field& field, const Sources& sources, uint64_t seed);
 // plus one uniform pick from all sources when `global_pick`. With `known_only`, patches are compared on the
 // pixels outside that hole alone (see known_distance). Targets are swept in fixed bands of rows, even
 // bands in parallel and then odd ones, so the result depends on `seed` alone, not on the thread count.
-void patchmatch_sweep(const Image& features, Field& field, const Sources& sources, int radius_patch,
+void patchmatch_sweep(const Features& features, Field& field, const Sources& sources, int radius_patch,
                       int search_radius, bool global_pick, bool reverse, uint64_t seed,
                       const Mask* known_only = nullptr);
 

@@ -11,10 +11,11 @@ constexpr int CHUNKS = 32;
 int chunk_start(int n, int chunk) { return static_cast<int>(static_cast<int64_t>(n) * chunk / CHUNKS); }
 }  // namespace
 
-void vote_mean(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
-               const std::vector<int32_t>& pixels, Image& out) {
+std::vector<float> vote_mean(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
+                             const std::vector<int32_t>& pixels) {
     const int h = colour.height, w = colour.width, c = colour.channels;
     const int n = static_cast<int>(pixels.size());
+    std::vector<float> values(static_cast<size_t>(n) * c);
     parallel_chunks(CHUNKS, [&](int chunk) {
         std::vector<float> sum(c);
         for (int p = chunk_start(n, chunk); p < chunk_start(n, chunk + 1); ++p) {
@@ -34,12 +35,17 @@ void vote_mean(const Image& colour, const Field& field, const std::vector<float>
                     total += weight[t];
                 }
             }
-            if (total > 0.0f) {
-                float* dst = out.at(y, x);
-                for (int k = 0; k < c; ++k) dst[k] = sum[k] / total;
-            }
+            float* out = &values[static_cast<size_t>(p) * c];
+            for (int k = 0; k < c; ++k) out[k] = total > 0.0f ? sum[k] / total : colour.at(y, x)[k];
         }
     });
+    return values;
+}
+
+void write_listed(const std::vector<int32_t>& pixels, const std::vector<float>& values, Image& img) {
+    const int c = img.channels;
+    for (size_t p = 0; p < pixels.size(); ++p)
+        std::copy_n(&values[p * c], c, img.px.data() + static_cast<size_t>(pixels[p]) * c);
 }
 
 void vote_best(const Image& colour, const Field& field, const std::vector<float>& weight, int radius,
