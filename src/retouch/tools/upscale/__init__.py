@@ -13,9 +13,10 @@ import math
 import numpy as np
 
 from retouch.errors import InvalidInput, TooLarge
-from retouch.ops.tiles import TileJob, plan_tiles, run_tiles
+from retouch.ops.tiles import TileJob, TilePlan, plan_tiles, run_tiles
+from retouch.tools.interrupt import Heartbeat
 from retouch.tools.options.upscale import DEFAULT_MODEL, MAX_SCALE, MIN_TILE
-from retouch.tools.upscale.networks import Network, load_network
+from retouch.tools.upscale.networks import Network, Steps, load_network
 from retouch.tools.upscale.resample import axis_weights, resample
 from retouch.types import Picture, ProgressCallback, no_progress
 
@@ -27,6 +28,7 @@ MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output i
 # strips): about 1.8 GB in ONNX Runtime for a 640-pixel tile. The compact networks need far less.
 DEFAULT_TILE = 640
 OVERLAP = 16  # input pixels shared by neighbouring tiles, blended with linear weights
+STAGE = "upscale"
 
 
 def upscale(
@@ -47,8 +49,9 @@ def upscale(
     resampled to the exact output size round(width * scale) x round(height * scale) (area averaging below the
     network's scale, bicubic above). model: an upscaling model of the registry (see
     ``retouch.list_models("upscale")``). tile: tile side in input pixels, at least 32 (default 640; smaller tiles
-    use less memory). device: "auto", "cpu" or "cuda". progress: called with (stage, done, total), once per
-    tile. denoise: for realesr-general-x4v3 only, the strength in [0, 1], from 0 (keep noise) to 1 (default
+    use less memory). device: "auto", "cpu" or "cuda". progress: called with ("upscale", done, total) in steps
+    of a tile (``Network.steps`` per tile: a few seconds each on a CPU), and repeated in between; it may raise
+    to stop the work (within a fraction of a second). denoise: for realesr-general-x4v3 only, the strength in [0, 1], from 0 (keep noise) to 1 (default
     0.5). precision (CPU): "auto" (bfloat16 where the CPU computes it natively, else float32), "fp32" (the
     reference's results) or "bf16".
     Returns a new Picture of round(height * scale) x round(width * scale), in the input's bit depth and channels
@@ -72,15 +75,7 @@ def upscale(
             "limit; use a smaller scale"
         )
 
-    side = tile or DEFAULT_TILE
-    plan = plan_tiles(
-        (picture.height, picture.width),
-        out_size,
-        tile=side,
-        overlap=min(OVERLAP, side // 4),
-        context=network.context,
-        align=network.size.multiple,
-    )
+    plan = tile_plan(picture.size, out_size, tile, context=network.context, align=network.size.multiple)
     pixels = np.empty((*out_size, picture.pixels.shape[2]), picture.pixels.dtype)
     alpha = None if picture.alpha is None else np.empty(out_size, picture.alpha.dtype)
 
@@ -90,7 +85,17 @@ def upscale(
         if alpha is not None:
             alpha[y0:y1] = picture.quantize(rows[:, :, 3])
 
-    run_tiles(plan, lambda job: _tile(picture, network, job, out_size), write, progress=progress, stage="upscale")
+    report = Heartbeat(progress)
+    total = plan.count * network.steps
+
+    def tiles_started(stage: str, done: int, count: int) -> None:
+        if done == 0:  # later tile counts were reported already, by each tile's last network step
+            report(STAGE, 0, total)
+
+    def process(job: TileJob) -> np.ndarray:
+        return _tile(picture, network, job, out_size, _TileSteps(report, job.index * network.steps, total))
+
+    run_tiles(plan, process, write, progress=tiles_started, stage=STAGE)
     label = f"upscale (model={network.model}, scale={factor:g})"
     return picture.replace(pixels=pixels, alpha=alpha).with_operation(label)
 
@@ -103,6 +108,31 @@ def available_models() -> dict[str, bool]:
     return {spec.name: is_installed(spec) for spec in list_models("upscale")}
 
 
+def tile_plan(
+    in_size: tuple[int, int], out_size: tuple[int, int], tile: int | None, *, context: int, align: int
+) -> TilePlan:
+    """The tiles of an input of ``in_size`` = (width, height) enlarged to ``out_size`` = (height, width), for a
+    network that needs ``context`` pixels around a tile and tile starts at multiples of ``align``."""
+    side = tile or DEFAULT_TILE
+    return plan_tiles(
+        (in_size[1], in_size[0]), out_size, tile=side, overlap=min(OVERLAP, side // 4), context=context, align=align
+    )
+
+
+class _TileSteps:
+    """One tile's network steps as the run's overall count; ``check`` repeats the last report."""
+
+    def __init__(self, report: Heartbeat, base: int, total: int) -> None:
+        self.report, self.done, self.total = report, base, total
+
+    def step(self) -> None:
+        self.done += 1
+        self.report(STAGE, self.done, self.total)
+
+    def check(self) -> None:
+        self.report.beat()
+
+
 def _checked_scale(scale: float | None) -> float | None:
     if scale is None:
         return None
@@ -111,7 +141,9 @@ def _checked_scale(scale: float | None) -> float | None:
     return float(scale)
 
 
-def _tile(picture: Picture, network: Network, job: TileJob, out_size: tuple[int, int]) -> np.ndarray:
+def _tile(
+    picture: Picture, network: Network, job: TileJob, out_size: tuple[int, int], steps: Steps
+) -> np.ndarray:
     """The output pixels ``job.target`` (float32, RGB plus alpha when the picture has it)."""
     import cv2
 
@@ -119,7 +151,7 @@ def _tile(picture: Picture, network: Network, job: TileJob, out_size: tuple[int,
     crop = picture.pixels[read.slices].astype(np.float32) / np.float32(picture.max_value)
     if picture.is_grey:
         crop = np.repeat(crop, 3, axis=2)
-    channels = [network.run(crop)]
+    channels = [network.run(crop, steps)]
     if picture.alpha is not None:
         transparency = picture.alpha[read.slices].astype(np.float32) / np.float32(picture.max_value)
         height, width = transparency.shape

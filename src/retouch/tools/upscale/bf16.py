@@ -13,6 +13,7 @@ folded into its last convolution), the float32 network is left as it was.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,8 @@ class Bf16RRDBNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(x))
 
-    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+    def trunk(self, x: torch.Tensor, after_block: Callable[[], None] | None = None) -> torch.Tensor:
+        """The trunk's features; ``after_block`` is called after each dense block (progress)."""
         net = self.net
         if net.unshuffle > 1:
             x = F.pixel_unshuffle(x, net.unshuffle)
@@ -52,6 +54,8 @@ class Bf16RRDBNet(nn.Module):
             inner = stream
             for rdb in (block.rdb1, block.rdb2, block.rdb3):
                 inner = inner + _dense_residual(rdb, inner)
+                if after_block is not None:
+                    after_block()
             stream = torch.add(stream, inner, alpha=RESIDUAL_SCALE)
         return first + net.conv_body(_bf16(stream)).float()
 
@@ -74,9 +78,12 @@ class Bf16SRVGGNetCompact(nn.Module):
         super().__init__()
         self.net = copy.deepcopy(network).to(dtype=torch.bfloat16, memory_format=torch.channels_last)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, after_conv: Callable[[], None] | None = None) -> torch.Tensor:
+        """``after_conv`` is called after each convolution of the body (progress)."""
         out = _bf16(x)
         for layer in self.net.body:
             out = layer(out)
+            if after_conv is not None and isinstance(layer, nn.Conv2d):
+                after_conv()
         base = F.interpolate(x, scale_factor=self.net.upscale, mode="nearest")
         return self.net.upsampler(out).float() + base

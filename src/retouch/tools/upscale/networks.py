@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -46,12 +46,35 @@ HEAD_FACTOR = 4  # RRDBNet's head enlarges its trunk's features 4 times
 # 32 -> 57.1 dB; a 192-pixel crop of img_010 (a sharp photo) in 96-pixel tiles: 32 -> 48.4 dB, 48 -> 58.8 dB.
 RRDBNET_CONTEXT = 48
 HEAD_STRIP_PIXELS = 32_768  # trunk pixels per head strip: about 150 MB per 64-channel map at 4x
+# Progress steps of one run, each about 3.5 s of a 640-pixel tile on two cores (Xeon @ 2.60GHz, float32):
+# RRDBNet's 69 dense blocks, and its head in as many steps as its share of the work (8%, five dense blocks); a
+# compact network cut after every COMPACT_CONVS convolutions.
+HEAD_STEPS = 5
+COMPACT_CONVS = 2
+
+
+class Steps(Protocol):
+    """What a network run reports to: ``step`` when one of its ``Network.steps`` is done, ``check`` in between
+    (either may raise to stop the run)."""
+
+    def step(self) -> None: ...
+
+    def check(self) -> None: ...
+
+
+class NoSteps:
+    def step(self) -> None:
+        pass
+
+    def check(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
 class Network:
-    """A loaded network. ``run``: float32 HxWx3 RGB in [0, 1], any size -> float32 (s*H)x(s*W)x3 in [0, 1] with
-    s = ``size.scale``, the network's own factor (padding to ``size`` is inside ``run``).
+    """A loaded network. ``run(image, steps)``: float32 HxWx3 RGB in [0, 1], any size -> float32 (s*H)x(s*W)x3 in
+    [0, 1] with s = ``size.scale``, the network's own factor (padding to ``size`` is inside ``run``); it calls
+    ``steps.step()`` ``Network.steps`` times, after each piece of its work, and ``steps.check()`` often between.
 
     Stateless after loading: concurrent calls are safe.
     """
@@ -60,7 +83,8 @@ class Network:
     size: SizeRequirements  # the network's own factor and the input sides it needs
     output_scale: float  # the row's nominal factor: the default of ``upscale(scale=...)``
     context: int  # input pixels the network should see beyond a tile for the tile to come out as untiled
-    run: Callable[[np.ndarray], np.ndarray]
+    steps: int  # progress steps per run
+    run: Callable[[np.ndarray, Steps], np.ndarray]
 
 
 def upscale_spec(model: str) -> ModelSpec:
@@ -174,90 +198,186 @@ def output_scale(spec: ModelSpec) -> float:
     return float(spec.conventions_as(UpscaleConventions).scale)
 
 
-def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: str) -> Network:
-    from torch import nn
+def geometry(spec: ModelSpec) -> tuple[int, int, int]:
+    """(context, size multiple, own scale) of the row's network, from its hyperparameters (nothing loaded).
 
-    from retouch.models.arch.rrdbnet import RRDBNet
+    RRDBNet's input is pixel-unshuffled by 4 / scale; a plain stack of 3x3 convolutions (the compact networks)
+    sees one more pixel per convolution, so its tiles come out exact with that context."""
+    params = spec.arch_params
+    if spec.architecture == "rrdbnet":
+        scale = int(params.get("scale", 4))
+        multiple = 4 // scale
+        return RRDBNET_CONTEXT * multiple, multiple, scale
+    return int(params.get("num_conv", 16)) + 2, 1, int(params.get("upscale", 4))
+
+
+def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: str) -> Network:
     from retouch.models.runtime import cpu_has_bf16
 
-    size = SizeRequirements(multiple=int(module.size_multiple), scale=int(module.scale), pad="reflect")
-    if isinstance(module, RRDBNet):
-        context = RRDBNET_CONTEXT * size.multiple
-    else:  # a plain stack of 3x3 convolutions sees one more pixel per convolution: tiles come out exact
-        context = sum(isinstance(layer, nn.Conv2d) for layer in module.modules())
+    context, multiple, scale = geometry(spec)
+    size = SizeRequirements(multiple=multiple, scale=scale, pad="reflect")
     if device.type != "cpu":
-        run = _torch_runner(module, device)
+        run, steps = _torch_runner(module, device), 1
     elif precision == "bf16" or (precision == "auto" and cpu_has_bf16()):
-        run = _bf16_runner(module)
+        run, steps = _bf16_runner(module)
     else:
-        run = _onnx_runner(module)
-    return Network(model=spec.name, size=size, output_scale=output_scale(spec), context=context, run=_rgb(run, size))
+        run, steps = _onnx_runner(module)
+    return Network(
+        model=spec.name,
+        size=size,
+        output_scale=output_scale(spec),
+        context=context,
+        steps=steps,
+        run=_rgb(run, size),
+    )
 
 
-Runner = Callable[[np.ndarray], np.ndarray]  # float32 1x3xHxW -> float32 1x3x(sH)x(sW)
+Runner = Callable[[np.ndarray, Steps], np.ndarray]  # float32 1x3xHxW -> float32 1x3x(sH)x(sW)
 
 
-def _onnx_runner(module: nn.Module) -> Runner:
-    """ONNX Runtime on the CPU. RRDBNet runs as its trunk on the whole tile, then its head on strips of the
-    trunk's features (the head's 4x-resolution maps are most of the memory)."""
+def _onnx_runner(module: nn.Module) -> tuple[Runner, int]:
+    """ONNX Runtime on the CPU, the network cut into pieces (``onnx_graph.trunk_parts``, ``compact_parts``) that
+    each end with a progress step. RRDBNet's head then runs on strips of the trunk's features (the head's
+    4x-resolution maps are most of the memory). Every run stops within a node once ``steps.check`` raises."""
     from retouch.models.arch.rrdbnet import RRDBNet
-    from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, to_onnx
+    from retouch.tools.interrupt import terminable
+    from retouch.tools.upscale.onnx_graph import FEATURES, OUTPUT, compact_parts, to_onnx, trunk_parts
 
     if not isinstance(module, RRDBNet):
-        session = _session(to_onnx(module))
-        return lambda batch: session.run(None, {INPUT: batch})[0]
-    trunk, head = _session(to_onnx(module, "trunk")), _session(to_onnx(module, "head"))
+        compact = _Pieces(compact_parts(module, COMPACT_CONVS))
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        features = trunk.run(None, {INPUT: batch})[0]
-        return in_strips(lambda strip: head.run(None, {FEATURES: strip})[0], features, HEAD_FACTOR)
+        def run_compact(batch: np.ndarray, steps: Steps) -> np.ndarray:
+            with terminable(steps.check) as options:
+                return compact.run(batch, steps, options)[OUTPUT]
 
-    return run
+        return run_compact, len(compact.sessions)
+    trunk, head = _Pieces(trunk_parts(module)), _session(to_onnx(module, "head"))
+
+    def run(batch: np.ndarray, steps: Steps) -> np.ndarray:
+        with terminable(steps.check) as options:
+            features = trunk.run(batch, steps, options)[FEATURES]
+            return in_strips(
+                lambda strip: head.run(None, {FEATURES: strip}, options)[0],
+                features,
+                HEAD_FACTOR,
+                _Spread(steps, HEAD_STEPS),
+            )
+
+    return run, len(trunk.sessions) + HEAD_STEPS
 
 
-def _bf16_runner(module: nn.Module) -> Runner:
-    """PyTorch on the CPU, the network's bfloat16 form; RRDBNet's head in strips, as with ONNX Runtime."""
+class _Pieces:
+    """Consecutive ONNX graphs run as one network, each value dropped after the last piece that reads it."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        from retouch.tools.upscale.onnx_graph import INPUT
+
+        self.parts = parts
+        self.sessions = [_session(part.model) for part in parts]
+        last_read = {name: k for k, part in enumerate(parts) for name in part.inputs}
+        self._drop = [[n for n in part.inputs if last_read[n] == k and n != INPUT] for k, part in enumerate(parts)]
+
+    def run(self, batch: np.ndarray, steps: Steps, options: Any) -> dict[str, np.ndarray]:
+        from retouch.tools.upscale.onnx_graph import INPUT
+
+        values = {INPUT: batch}
+        for part, session, drop in zip(self.parts, self.sessions, self._drop, strict=True):
+            outputs = session.run(list(part.outputs), {name: values[name] for name in part.inputs}, options)
+            values.update(zip(part.outputs, outputs, strict=True))
+            for name in drop:
+                del values[name]
+            steps.step()
+        return values
+
+
+class _Spread:
+    """``count`` progress steps spread over ``parts`` calls of ``advance(done, parts)``."""
+
+    def __init__(self, steps: Steps, count: int) -> None:
+        self.steps, self.count, self.reported = steps, count, 0
+
+    def __call__(self, done: int, parts: int) -> None:
+        due = self.count * done // parts
+        while self.reported < due:
+            self.reported += 1
+            self.steps.step()
+
+
+def _bf16_runner(module: nn.Module) -> tuple[Runner, int]:
+    """PyTorch on the CPU, the network's bfloat16 form; RRDBNet's head in strips, as with ONNX Runtime. A step
+    after every dense block (RRDBNet) or every COMPACT_CONVS convolutions; the check before every layer."""
     import torch
 
     from retouch.models.arch.rrdbnet import RRDBNet
+    from retouch.tools.interrupt import checked
     from retouch.tools.upscale.bf16 import Bf16RRDBNet, Bf16SRVGGNetCompact
 
     if not isinstance(module, RRDBNet):
         compact = Bf16SRVGGNetCompact(module).eval()
+        convs = sum(isinstance(layer, torch.nn.Conv2d) for layer in module.body)
 
-        def run_compact(batch: np.ndarray) -> np.ndarray:
-            with torch.inference_mode():
-                return compact(torch.from_numpy(batch)).numpy()
+        def run_compact(batch: np.ndarray, steps: Steps) -> np.ndarray:
+            every = _Every(steps, COMPACT_CONVS)
+            with torch.inference_mode(), checked(steps.check):
+                out = compact(torch.from_numpy(batch), every).numpy()
+            every.finish(-(-convs // COMPACT_CONVS))
+            return out
 
-        return run_compact
+        return run_compact, -(-convs // COMPACT_CONVS)
     network = Bf16RRDBNet(module).eval()
 
     def head(strip: np.ndarray) -> np.ndarray:
         return network.head(torch.from_numpy(strip)).numpy()
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            features = network.trunk(torch.from_numpy(batch)).numpy()
-            return in_strips(head, features, HEAD_FACTOR)
+    def run(batch: np.ndarray, steps: Steps) -> np.ndarray:
+        with torch.inference_mode(), checked(steps.check):
+            features = network.trunk(torch.from_numpy(batch), steps.step).numpy()
+            return in_strips(head, features, HEAD_FACTOR, _Spread(steps, HEAD_STEPS))
 
-    return run
+    return run, 3 * len(module.body) + HEAD_STEPS
 
 
-def in_strips(head: Runner, features: np.ndarray, factor: int) -> np.ndarray:
+class _Every:
+    """A step after every ``n`` calls; ``finish`` makes up the steps of a last, shorter group."""
+
+    def __init__(self, steps: Steps, n: int) -> None:
+        self.steps, self.n, self.calls, self.made = steps, n, 0, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls % self.n == 0:
+            self.made += 1
+            self.steps.step()
+
+    def finish(self, total: int) -> None:
+        while self.made < total:
+            self.made += 1
+            self.steps.step()
+
+
+def in_strips(
+    head: Callable[[np.ndarray], np.ndarray],
+    features: np.ndarray,
+    factor: int,
+    advance: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """``head`` over horizontal strips of NCHW ``features`` (each with the rows of context it needs), assembled:
-    the same as ``head(features)`` at a fraction of the memory."""
+    the same as ``head(features)`` at a fraction of the memory. ``advance(done, count)`` follows each strip."""
     from retouch.tools.upscale.onnx_graph import HEAD_REACH
 
     height, width = features.shape[2:]
     rows = max(HEAD_REACH, HEAD_STRIP_PIXELS // width)
+    starts = range(0, height, rows)
     out: np.ndarray | None = None
-    for y0 in range(0, height, rows):
+    for done, y0 in enumerate(starts, 1):
         y1 = min(height, y0 + rows)
         top, bottom = max(0, y0 - HEAD_REACH), min(height, y1 + HEAD_REACH)
         strip = head(np.ascontiguousarray(features[:, :, top:bottom]))
         if out is None:
             out = np.empty((*strip.shape[:2], height * factor, width * factor), np.float32)
         out[:, :, y0 * factor : y1 * factor] = strip[:, :, (y0 - top) * factor : (y1 - top) * factor]
+        if advance is not None:
+            advance(done, len(starts))
     assert out is not None
     return out
 
@@ -271,27 +391,32 @@ def _session(model: bytes) -> Any:
 
 
 def _torch_runner(module: nn.Module, device: torch.device) -> Runner:
+    """PyTorch on a GPU (half precision on CUDA): a tile takes well under a second, one step per run."""
     import torch
+
+    from retouch.tools.interrupt import checked
 
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     network = module.to(device=device, dtype=dtype)
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
+    def run(batch: np.ndarray, steps: Steps) -> np.ndarray:
+        with torch.inference_mode(), checked(steps.check):
             out = network(torch.from_numpy(batch).to(device=device, dtype=dtype))
-            return out.float().cpu().numpy()
+            result = out.float().cpu().numpy()
+        steps.step()
+        return result
 
     return run
 
 
-def _rgb(run: Runner, size: SizeRequirements) -> Callable[[np.ndarray], np.ndarray]:
+def _rgb(run: Runner, size: SizeRequirements) -> Callable[[np.ndarray, Steps], np.ndarray]:
     """``run`` over HxWx3 images of any size: (s*H)x(s*W)x3 out, clamped to [0, 1]."""
 
-    def network(image: np.ndarray) -> np.ndarray:
-        batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-        return run(batch)[0].transpose(1, 2, 0)
+    def upscale_rgb(image: np.ndarray, steps: Steps) -> np.ndarray:
+        def network(padded: np.ndarray) -> np.ndarray:
+            batch = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)
+            return run(batch, steps)[0].transpose(1, 2, 0)
 
-    def upscale_rgb(image: np.ndarray) -> np.ndarray:
         return np.clip(run_padded(network, (image,), size), 0.0, 1.0)
 
     return upscale_rgb

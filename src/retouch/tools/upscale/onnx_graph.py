@@ -21,6 +21,7 @@ large tiles; each output pixel depends on features within 1.25 trunk pixels (``H
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -131,27 +132,130 @@ class _Graph:
 
 
 def _rrdbnet_trunk(graph: _Graph, net: Any, output: str | None) -> str:
-    from retouch.models.arch.rrdbnet import NEGATIVE_SLOPE, RESIDUAL_SCALE
-
-    x = INPUT
-    permutation = None
-    if net.unshuffle > 1:
-        x = graph.node("SpaceToDepth", [x], blocksize=net.unshuffle)
-        permutation = _unshuffle_permutation(net.conv_first.in_channels // net.unshuffle**2, net.unshuffle)
-    first = graph.conv(x, net.conv_first, permute_inputs=permutation)
-    residual_scale = graph.constant(np.array(RESIDUAL_SCALE, np.float32), "scale")
+    first = _rrdbnet_first(graph, net, INPUT)
     trunk = first
     for block in net.body:
         inner = trunk
         for rdb in (block.rdb1, block.rdb2, block.rdb3):
-            features = [inner]
-            for conv in (rdb.conv1, rdb.conv2, rdb.conv3, rdb.conv4):
-                joined = features[0] if len(features) == 1 else graph.node("Concat", features, axis=1)
-                features.append(graph.leaky(graph.conv(joined, conv), NEGATIVE_SLOPE))
-            last = graph.conv(graph.node("Concat", features, axis=1), rdb.conv5, scale=RESIDUAL_SCALE)
-            inner = graph.node("Add", [inner, last])
-        trunk = graph.node("Add", [trunk, graph.node("Mul", [inner, residual_scale])])
+            inner = _dense_block(graph, rdb, inner)
+        trunk = _block_residual(graph, trunk, inner)
+    return _rrdbnet_last(graph, net, first, trunk, output)
+
+
+def _rrdbnet_first(graph: _Graph, net: Any, x: str, output: str | None = None) -> str:
+    permutation = None
+    if net.unshuffle > 1:
+        x = graph.node("SpaceToDepth", [x], blocksize=net.unshuffle)
+        permutation = _unshuffle_permutation(net.conv_first.in_channels // net.unshuffle**2, net.unshuffle)
+    return graph.conv(x, net.conv_first, permute_inputs=permutation, output=output)
+
+
+def _dense_block(graph: _Graph, rdb: Any, inner: str, output: str | None = None) -> str:
+    from retouch.models.arch.rrdbnet import NEGATIVE_SLOPE, RESIDUAL_SCALE
+
+    features = [inner]
+    for conv in (rdb.conv1, rdb.conv2, rdb.conv3, rdb.conv4):
+        joined = features[0] if len(features) == 1 else graph.node("Concat", features, axis=1)
+        features.append(graph.leaky(graph.conv(joined, conv), NEGATIVE_SLOPE))
+    last = graph.conv(graph.node("Concat", features, axis=1), rdb.conv5, scale=RESIDUAL_SCALE)
+    return graph.node("Add", [inner, last], output)
+
+
+def _block_residual(graph: _Graph, trunk: str, inner: str, output: str | None = None) -> str:
+    from retouch.models.arch.rrdbnet import RESIDUAL_SCALE
+
+    residual_scale = graph.constant(np.array(RESIDUAL_SCALE, np.float32), "scale")
+    return graph.node("Add", [trunk, graph.node("Mul", [inner, residual_scale])], output)
+
+
+def _rrdbnet_last(graph: _Graph, net: Any, first: str, trunk: str, output: str | None) -> str:
     return graph.node("Add", [first, graph.conv(trunk, net.conv_body)], output)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a network cut into consecutive graphs: run in order, each reads named values that earlier
+    pieces (or the caller: ``INPUT``) produced and adds its ``outputs``."""
+
+    model: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def trunk_parts(network: nn.Module) -> list[Part]:
+    """RRDBNet's trunk cut after every dense block (three per residual block), so that a long tile can report
+    progress and stop between them; run in order they compute what ``to_onnx(network, "trunk")`` computes
+    (``FEATURES``). The first piece also runs conv_first, the last conv_body."""
+    parts = []
+    count = len(network.body)
+    channels = network.conv_body.out_channels
+    for b, block in enumerate(network.body):
+        stream, after = ("first" if b == 0 else f"stream{b}"), f"stream{b + 1}"
+        for r, rdb in enumerate((block.rdb1, block.rdb2, block.rdb3)):
+            graph = _Graph()
+            if b == 0 and r == 0:
+                inputs = {INPUT: 3}
+                source = _rrdbnet_first(graph, network, INPUT, output="first")
+            else:
+                source = stream if r == 0 else f"inner{b}.{r}"
+                inputs = {source: channels}
+            if r < 2:
+                outputs = [_dense_block(graph, rdb, source, output=f"inner{b}.{r + 1}")]
+            elif b + 1 < count:
+                inputs[stream] = channels
+                outputs = [_block_residual(graph, stream, _dense_block(graph, rdb, source), output=after)]
+            else:
+                inputs[stream] = inputs["first"] = channels
+                result = _block_residual(graph, stream, _dense_block(graph, rdb, source))
+                outputs = [_rrdbnet_last(graph, network, "first", result, FEATURES)]
+            if b == 0 and r == 0:
+                outputs.insert(0, "first")
+            parts.append(_part(graph, inputs, dict.fromkeys(outputs, channels), f"trunk-{b}.{r}"))
+    return parts
+
+
+def compact_parts(network: nn.Module, convs: int) -> list[Part]:
+    """SRVGGNetCompact cut after every ``convs`` convolutions (with their activations); the last piece also
+    reads ``INPUT`` for the enlarged input it adds. Run in order they compute what ``to_onnx(network)`` does."""
+    from torch import nn
+
+    layers = list(network.body)
+    cuts = [i + 2 for i, layer in enumerate(layers) if isinstance(layer, nn.Conv2d)][convs - 1 :: convs]
+    cuts = sorted({c for c in cuts if c < len(layers)})
+    bounds = [0, *cuts, len(layers)]
+    channels = network.body[0].out_channels
+    parts = []
+    for k, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        graph = _Graph()
+        source = INPUT if k == 0 else f"body{k}"
+        x = _srvgg_layers(graph, layers[start:stop], source)
+        inputs = {source: 3 if k == 0 else channels}
+        if stop < len(layers):
+            outputs = {graph.node("Identity", [x], f"body{k + 1}"): channels}
+        else:
+            inputs[INPUT] = 3
+            _srvgg_output(graph, network, x)
+            outputs = {OUTPUT: 3}
+        parts.append(_part(graph, inputs, outputs, f"compact-{k}"))
+    return parts
+
+
+def _part(graph: _Graph, inputs: dict[str, int], outputs: dict[str, int], name: str) -> Part:
+    from onnx import TensorProto, helper
+
+    def values(named: dict[str, int], size: tuple[str, str]) -> list[Any]:
+        return [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, c, *size]) for n, c in named.items()]
+
+    onnx_graph = helper.make_graph(
+        graph.nodes,
+        name,
+        values(inputs, ("height", "width")),
+        values(outputs, ("out_height", "out_width")),
+        graph.initializers,
+    )
+    model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="retouch")
+    model.ir_version = 8
+    return Part(bytes(model.SerializeToString()), tuple(inputs), tuple(outputs))
 
 
 def _rrdbnet_head(graph: _Graph, net: Any, feat: str) -> None:
@@ -164,10 +268,13 @@ def _rrdbnet_head(graph: _Graph, net: Any, feat: str) -> None:
 
 
 def _srvgg(graph: _Graph, net: Any) -> None:
+    _srvgg_output(graph, net, _srvgg_layers(graph, list(net.body), INPUT))
+
+
+def _srvgg_layers(graph: _Graph, layers: list[Any], x: str) -> str:
     from torch import nn
 
-    x = INPUT
-    for layer in net.body:
+    for layer in layers:
         if isinstance(layer, nn.Conv2d):
             x = graph.conv(x, layer)
         elif isinstance(layer, nn.PReLU):
@@ -177,6 +284,10 @@ def _srvgg(graph: _Graph, net: Any) -> None:
             x = graph.leaky(x, layer.negative_slope)
         else:
             x = graph.node("Relu", [x])
+    return x
+
+
+def _srvgg_output(graph: _Graph, net: Any, x: str) -> None:
     # torch's PixelShuffle orders sub-pixels colour-major: ONNX DepthToSpace in CRD mode.
     shuffled = graph.node("DepthToSpace", [x], blocksize=net.upscale, mode="CRD")
     graph.node("Add", [shuffled, graph.nearest(INPUT, net.upscale)], OUTPUT)
