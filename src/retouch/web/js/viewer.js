@@ -104,7 +104,8 @@ export class Viewer {
     this.fit();
   }
 
-  // The whole current image changed (its size too, possibly): the original stays for comparison.
+  // The whole current image changed (its size too, possibly): the original stays for comparison, drawn over
+  // the new extent.
   replaceImage(bitmap, width, height, hasAlpha) {
     const sizeChanged = width !== this.width || height !== this.height;
     this.width = width;
@@ -125,16 +126,26 @@ export class Viewer {
     const dpr = window.devicePixelRatio || 1;
     const oldW = this.viewWidth;
     const oldH = this.viewHeight;
+    const fitted = this.hasImage && this.isFitted();
     this.viewWidth = Math.max(1, rect.width);
     this.viewHeight = Math.max(1, rect.height);
     this.canvas.width = Math.round(this.viewWidth * dpr);
     this.canvas.height = Math.round(this.viewHeight * dpr);
     this.overlay.width = this.canvas.width;
     this.overlay.height = this.canvas.height;
-    // Keep the point at the centre of the view where it was.
-    this.ox += (this.viewWidth - oldW) / 2;
-    this.oy += (this.viewHeight - oldH) / 2;
+    // A fitted photo stays fitted (a phone turned, its tool sheet folded); else the point at the centre of the
+    // view stays where it was.
+    if (fitted) {
+      this.fit();
+    } else {
+      this.ox += (this.viewWidth - oldW) / 2;
+      this.oy += (this.viewHeight - oldH) / 2;
+    }
     this.render();
+  }
+
+  isFitted() {
+    return Math.abs(this.scale - Math.max(MIN_SCALE, this.fitScale())) < 1e-9;
   }
 
   fitScale() {
@@ -223,8 +234,14 @@ export class Viewer {
     if (x1 > x0 && y1 > y0) {
       ctx.imageSmoothingEnabled = s * dpr < 2;
       ctx.imageSmoothingQuality = "medium";
-      const draw = (layer) =>
-        layer.draw(ctx, s * dpr, x0, y0, x1 - x0, y1 - y0, this.ox + x0 * s, this.oy + y0 * s, (x1 - x0) * s, (y1 - y0) * s);
+      // A layer of another size (the original after an upscale, a crop or an enlarge) is stretched over the
+      // current image's extent, so that before and after line up wherever the split is.
+      const draw = (layer) => {
+        const kx = layer.width / this.width;
+        const ky = layer.height / this.height;
+        layer.draw(ctx, (s * dpr) / Math.min(kx, ky), x0 * kx, y0 * ky, (x1 - x0) * kx, (y1 - y0) * ky,
+          this.ox + x0 * s, this.oy + y0 * s, (x1 - x0) * s, (y1 - y0) * s);
+      };
       const splitX = this.showBefore ? this.ox + w : this.ox + w * this.split;
       draw(this.after);
       if (splitX > this.ox) {
