@@ -1,8 +1,10 @@
-"""The Remove background and Replace background panels in headless Chromium, with a generated network."""
+"""The Remove background and Replace background panels in headless Chromium, with a generated network; without
+any model, the panels say what to install instead of offering a menu of models that are not there."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +50,7 @@ def test_remove_background_panel(cutout_page) -> None:
     page.get_by_role("tab", name="Remove background").click()
     panel = page.locator("section.panel:visible")
     assert panel.locator("[data-model]").input_value() == "auto"
+    assert panel.locator("[data-model] option[value=auto]").inner_text() == "Auto: u2netp"  # the one installed
     panel.locator("[data-crop]").check()
     panel.get_by_role("button", name="Remove background").click()
     page.wait_for_selector("body[data-busy='false'][data-version='1']", state="attached", timeout=90000)
@@ -82,3 +85,22 @@ def test_replace_background_panel_with_a_colour_and_an_image(cutout_page) -> Non
     page.wait_for_selector("body[data-busy='false'][data-version='1']", state="attached", timeout=90000)
     rgba = pixels(page, url)
     assert np.abs(rgba[2, 2, :3].astype(int) - [255, 220, 0]).max() < 25
+
+
+@pytest.fixture
+def no_models(tmp_path, monkeypatch) -> None:
+    """An empty model cache for the in-process server, set before the page asks for the tools."""
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "empty-home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+
+
+def test_without_a_model_the_panels_say_what_to_install(no_models, page) -> None:
+    page.get_by_role("tab", name="Remove background").click()
+    panel = page.locator("section.panel:visible")
+    assert panel.locator("[data-model]").is_hidden()  # no menu of models that are not there
+    assert "retouch models pull" in panel.locator("[data-model-hint]").inner_text()
+    engines = page.locator("[data-engine] option").all_inner_texts()  # Cleanup: the built-in engine is all there is
+    assert engines[0] == "Auto: Patch (built in)" and "not installed" not in engines[0]
+    page.set_input_files("#file-input", str(Path(__file__).with_name("photos.py")))  # any file: no image opens
+    page.locator("#toast").wait_for(state="visible")
+    assert panel.locator("[data-run]").is_disabled()

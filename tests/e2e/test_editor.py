@@ -95,6 +95,19 @@ def shown_colour(page: Any, view: dict[str, float], x: float, y: float) -> np.nd
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).mean(axis=0)
 
 
+def assert_original_covers_the_image(page: Any, found: Scene, width: int, height: int) -> None:
+    """The original (`found`, at its own size) is shown stretched over the current `width` x `height` image (at
+    least twice its size): its object where the object is in the stretched original and not where it is in the
+    original, its field up to the image's far corner."""
+    view = view_transform(page)
+    kx, ky = width / found.pixels.shape[1], height / found.pixels.shape[0]
+    cx, cy = found.center
+    assert shown_colour(page, view, cx * kx, cy * ky).mean() < 60  # the object, stretched with the rest
+    assert shown_colour(page, view, cx, cy).mean() > 100  # sky where the object would be, unstretched
+    far = shown_colour(page, view, width - 3, height - 3)  # the field at the far corner, not an empty frame
+    np.testing.assert_allclose(far, found.pixels[-3, -3], atol=25)
+
+
 def download(page: Any, directory: Path) -> Path:
     with page.expect_download() as info:
         page.click("#download")

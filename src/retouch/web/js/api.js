@@ -35,6 +35,14 @@ function filenameFrom(disposition, fallback) {
   return plain ? plain[1] : fallback;
 }
 
+function formOf(fields) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined && value !== null && value !== "") form.append(name, value);
+  }
+  return form;
+}
+
 export class Api {
   // askKey: async () => string | null, called when the server answers 401.
   constructor(askKey) {
@@ -105,11 +113,12 @@ export class Api {
 
   // Start a tool on a document: answers the queued job.
   runTool(tool, fields) {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(fields)) {
-      if (value !== undefined && value !== null && value !== "") form.append(name, value);
-    }
-    return this.json("POST", `/api/${tool}`, { body: form });
+    return this.json("POST", `/api/${tool}`, { body: formOf(fields) });
+  }
+
+  // How long the same run would take: {seconds, basis}.
+  estimate(tool, fields) {
+    return this.json("POST", `/api/estimate/${tool}`, { body: formOf(fields) });
   }
 
   job(jobId) {
@@ -120,14 +129,16 @@ export class Api {
     return this.json("DELETE", `/api/jobs/${jobId}`).catch(() => undefined);
   }
 
-  // Poll until the job is done (answers it) or failed (throws its error).
+  // Poll until the job is done (answers it), failed or cancelled (throws its error; code "cancelled" for a
+  // cancelled job).
   async waitFor(job, onProgress) {
     while (job.state === "queued" || job.state === "running") {
       onProgress(job);
       await sleep(job.state === "queued" ? 250 : 120);
       job = await this.job(job.id);
     }
-    if (job.state === "failed") throw new ApiError(0, job.error.code, job.error.message);
+    if (job.state === "cancelled") throw new ApiError(0, "cancelled", job.error ? job.error.message : "the job was cancelled");
+    if (job.state !== "done") throw new ApiError(0, job.error.code, job.error.message);
     return job;
   }
 }

@@ -1,17 +1,16 @@
 // The editor: opens an image as a server-side document, lets the active tool paint on the view, runs the
 // tool's job, and paints back only the rectangle that changed. Undo and redo walk the document's history.
 import { Api } from "./api.js";
+import { Busy } from "./busy.js";
+import { bindCompare } from "./compare.js";
+import { Estimate } from "./estimate.js";
+import { Gestures } from "./gestures.js";
+import { Notice } from "./notice.js";
+import { Unsaved } from "./unsaved.js";
 import { Viewer } from "./viewer.js";
 import { TOOL_FACTORIES } from "./tools/index.js";
 
 const $ = (id) => document.getElementById(id);
-const BUSY_DELAY_MS = 250; // work quicker than this shows no progress pill
-const TOAST_MS = 9000;
-
-function sentence(text) {
-  const s = String(text || "Something went wrong");
-  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? "" : ".");
-}
 
 function megabytes(bytes) {
   return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
@@ -26,15 +25,21 @@ class App {
     this.info = null;
     this.busy = false;
     this.job = null;
-    this.drag = null;
     this.spaceHeld = false;
-    this.pointer = null; // last pointer position on the stage, CSS pixels
+    this.notice = new Notice($("toast"), $("toast-text"), $("toast-close"));
+    this.unsaved = new Unsaved($("unsaved-dialog"));
+    this.busyPill = new Busy(
+      { pill: $("busy"), label: $("busy-label"), stage: $("busy-stage"), count: $("busy-count"), eta: $("busy-eta"), bar: $("busy-bar"), cancel: $("busy-cancel") },
+      () => this.job && this.api.cancel(this.job.id),
+    );
+    this.gestures = new Gestures(this);
+    this.compare = bindCompare(this, $("compare"), $("compare-hold"));
     this.tools = TOOL_FACTORIES.map((create) => create(this));
     this.tool = this.tools[0];
+    this.estimate = new Estimate(this, $("tool-panels"));
     this.viewer.onChange = () => this.updateZoom();
     this.buildTools();
     this.bindToolbar();
-    this.bindPointer();
     this.bindKeys();
     this.bindFiles();
     this.updateControls();
@@ -53,8 +58,10 @@ class App {
       tab.type = "button";
       tab.setAttribute("role", "tab");
       tab.innerHTML = tool.icon;
-      tab.append(tool.title);
-      tab.addEventListener("click", () => this.selectTool(tool));
+      const title = document.createElement("span");
+      title.textContent = tool.title;
+      tab.append(title);
+      tab.addEventListener("click", () => this.selectTool(tool, { toggle: true }));
       tool.tab = tab;
       tabs.append(tab);
       panels.append(tool.panel);
@@ -62,18 +69,24 @@ class App {
     this.selectTool(this.tool);
   }
 
-  selectTool(tool) {
+  // On a phone the panels are a sheet under the image: tapping the open tool's tab folds the sheet away, and
+  // any tab unfolds it. (The sheet's fold shows only in the phone layout.)
+  selectTool(tool, { toggle = false } = {}) {
+    const folded = toggle && tool === this.tool && !document.body.classList.contains("sheet-folded");
+    document.body.classList.toggle("sheet-folded", folded);
     this.tool = tool;
     for (const t of this.tools) {
       t.tab.setAttribute("aria-selected", String(t === tool));
       t.panel.hidden = t !== tool;
     }
+    this.estimate.refresh();
   }
 
   async loadInfo() {
     try {
       this.info = await this.api.info();
       for (const tool of this.tools) tool.configure(this.info.tools.find((t) => t.name === tool.name));
+      this.estimate.refresh();
     } catch (error) {
       this.showError(error);
     }
@@ -94,79 +107,14 @@ class App {
     $("zoom-in").addEventListener("click", () => this.viewer.zoomBy(1.25));
     $("zoom-out").addEventListener("click", () => this.viewer.zoomBy(0.8));
     $("zoom-label").addEventListener("click", () => {
-      const fit = Math.abs(this.viewer.scale - this.viewer.fitScale()) < 1e-6;
-      if (fit) this.viewer.zoomTo(1);
+      if (this.viewer.isFitted()) this.viewer.zoomTo(1);
       else this.viewer.fit();
     });
-    const compare = $("compare");
-    compare.addEventListener("input", () => {
-      this.viewer.split = Number(compare.value) / 100;
-      this.viewer.requestRender();
-    });
-    const hold = $("compare-hold");
-    const showBefore = (on) => {
-      this.viewer.showBefore = on;
-      this.viewer.requestRender();
-    };
-    hold.addEventListener("pointerdown", () => showBefore(true));
-    for (const type of ["pointerup", "pointerleave", "pointercancel"]) hold.addEventListener(type, () => showBefore(false));
-    $("busy-cancel").addEventListener("click", () => this.job && this.api.cancel(this.job.id));
-    $("toast-close").addEventListener("click", () => ($("toast").hidden = true));
-  }
-
-  bindPointer() {
-    const canvas = this.viewer.canvas;
-    canvas.addEventListener("pointerdown", (event) => {
-      if (!this.viewer.hasImage) return;
-      canvas.setPointerCapture(event.pointerId);
-      if (event.button === 1 || (event.button === 0 && this.spaceHeld)) {
-        this.drag = { kind: "pan", x: event.clientX, y: event.clientY };
-        this.stage.classList.add("dragging");
-        event.preventDefault();
-      } else if (event.button === 0 && this.tool.pointerDown(this.viewer.toImage(event.clientX, event.clientY))) {
-        this.drag = { kind: "tool" };
-      }
-    });
-    canvas.addEventListener("pointermove", (event) => {
-      this.pointer = this.viewer.toStage(event.clientX, event.clientY);
-      if (this.drag && this.drag.kind === "pan") {
-        this.viewer.panBy(event.clientX - this.drag.x, event.clientY - this.drag.y);
-        this.drag.x = event.clientX;
-        this.drag.y = event.clientY;
-      } else if (this.drag && this.drag.kind === "tool") {
-        const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-        for (const e of events.length ? events : [event]) this.tool.pointerMove(this.viewer.toImage(e.clientX, e.clientY));
-      }
-      this.refreshCursor();
-    });
-    const end = () => {
-      if (this.drag && this.drag.kind === "tool") this.tool.pointerUp();
-      this.drag = null;
-      this.stage.classList.remove("dragging");
-    };
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
-    canvas.addEventListener("pointerleave", () => {
-      this.pointer = null;
-      this.refreshCursor();
-    });
-    canvas.addEventListener(
-      "wheel",
-      (event) => {
-        if (!this.viewer.hasImage) return;
-        event.preventDefault();
-        const at = this.viewer.toStage(event.clientX, event.clientY);
-        const speed = event.ctrlKey ? 0.01 : 0.0015; // pinch gestures arrive as ctrl+wheel with small deltas
-        this.viewer.zoomBy(Math.exp(-event.deltaY * speed), at.x, at.y);
-        this.refreshCursor();
-      },
-      { passive: false },
-    );
   }
 
   bindKeys() {
     window.addEventListener("keydown", (event) => {
-      if (event.target.closest && event.target.closest("input[type=password], input[type=text], textarea, select, dialog")) return;
+      if (this.typing(event)) return;
       const key = event.key.toLowerCase();
       if (event.ctrlKey || event.metaKey) {
         const actions = {
@@ -179,12 +127,6 @@ class App {
           event.preventDefault();
           actions[key]();
         }
-        return;
-      }
-      if (event.key === "\\") {
-        event.preventDefault();
-        this.viewer.showBefore = true;
-        this.viewer.requestRender();
         return;
       }
       if (event.key === " ") {
@@ -203,19 +145,18 @@ class App {
       else if (!this.tool.keydown(event)) return;
       event.preventDefault();
     });
-    const release = (key) => {
-      if (key === "\\" || key === null) {
-        this.viewer.showBefore = false;
-        this.viewer.requestRender();
-      }
-      if (key === " " || key === null) {
-        this.spaceHeld = false;
-        this.stage.classList.remove("pan-ready");
-        this.refreshCursor();
-      }
+    const release = () => {
+      this.spaceHeld = false;
+      this.stage.classList.remove("pan-ready");
+      this.refreshCursor();
     };
-    window.addEventListener("keyup", (event) => release(event.key));
-    window.addEventListener("blur", () => release(null));
+    window.addEventListener("keyup", (event) => event.key === " " && release());
+    window.addEventListener("blur", release);
+  }
+
+  // Whether a key goes to a form field (or a dialog) rather than to the editor.
+  typing(event) {
+    return Boolean(event.target.closest && event.target.closest("input[type=password], input[type=text], textarea, select, dialog"));
   }
 
   bindFiles() {
@@ -262,16 +203,26 @@ class App {
       this.showError(`“${file.name}” is ${megabytes(file.size)} MB; this server accepts files up to ${megabytes(limit)} MB`);
       return;
     }
+    if (this.unsaved.dirty) {
+      const choice = await this.unsaved.ask(this.doc.filename);
+      if (choice === "keep") return;
+      if (choice === "download") {
+        await this.download();
+        if (this.unsaved.dirty) return; // the download failed: the edits stay
+      }
+    }
     await this.withBusy("Opening", async () => {
       const doc = await this.api.upload(file);
       const bitmap = await this.api.preview(doc.id, null);
       const previous = this.doc;
       this.viewer.setImage(bitmap, doc.width, doc.height, doc.has_alpha);
       bitmap.close();
-      $("compare").value = "0";
+      this.compare.reset();
       $("dropzone").hidden = true;
       this.stage.classList.add("has-image");
+      document.body.classList.add("has-image");
       for (const tool of this.tools) tool.reset();
+      this.unsaved.opened();
       this.setDoc(doc);
       if (previous) this.api.forget(previous.id);
     });
@@ -284,9 +235,9 @@ class App {
     const ok = await this.withBusy(label, async () => {
       let job = await this.api.runTool(name, { ...fields, document: docId });
       this.job = job;
-      $("busy-cancel").hidden = false;
-      job = await this.api.waitFor(job, (j) => this.showProgress(j, label));
-      await this.applyChange(job.result);
+      this.busyPill.cancellable();
+      job = await this.api.waitFor(job, (j) => this.busyPill.progress(j));
+      await this.applyChange(job.result, true);
       return true;
     });
     this.job = null;
@@ -319,11 +270,12 @@ class App {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
+      this.unsaved.downloaded();
     });
   }
 
-  // A document changed on the server: fetch and paint only what changed.
-  async applyChange({ document: doc, changed }) {
+  // A document changed on the server (an edit, or a step through its history): fetch and paint only what changed.
+  async applyChange({ document: doc, changed }, edited = false) {
     const old = this.doc;
     if (doc.width !== old.width || doc.height !== old.height || doc.has_alpha !== old.has_alpha) {
       const bitmap = await this.api.preview(doc.id, null);
@@ -334,6 +286,7 @@ class App {
       this.viewer.patch(bitmap, changed);
       bitmap.close();
     }
+    this.unsaved.moved(doc, edited);
     this.setDoc(doc);
   }
 
@@ -347,6 +300,7 @@ class App {
     $("status-file").textContent = `${doc.filename} · ${doc.width} × ${doc.height} · ${doc.format || "image"}${depth}`;
     this.updateControls();
     this.updateZoom();
+    this.estimate.refresh();
   }
 
   async withBusy(label, work) {
@@ -365,42 +319,17 @@ class App {
     this.busy = on;
     document.body.dataset.busy = String(on);
     this.stage.classList.toggle("working", on);
-    clearTimeout(this.busyTimer);
-    const pill = $("busy");
-    if (on) {
-      $("busy-label").textContent = `${label}…`;
-      $("busy-count").textContent = "";
-      $("busy-cancel").hidden = true;
-      this.setBar(null);
-      this.busyTimer = setTimeout(() => (pill.hidden = false), BUSY_DELAY_MS);
-    } else {
-      pill.hidden = true;
-    }
+    if (on) this.busyPill.start(label);
+    else this.busyPill.stop();
     for (const tool of this.tools) tool.busyChanged();
     this.refreshCursor();
     this.updateControls();
   }
 
-  showProgress(job, label) {
-    const { done, total } = job.progress;
-    const queued = job.state === "queued";
-    $("busy-label").textContent = queued ? "Waiting for the server…" : `${label}…`;
-    $("busy-count").textContent = !queued && total > 1 ? `${done}/${total}` : "";
-    this.setBar(!queued && total > 1 ? done / total : null); // single-step stages show a moving bar
-  }
-
-  setBar(fraction) {
-    const bar = $("busy-bar");
-    bar.parentElement.classList.toggle("indeterminate", fraction === null);
-    bar.style.width = fraction === null ? "" : `${Math.round(fraction * 100)}%`;
-  }
-
+  // A cancelled job is what the user asked for: a neutral notice, not an error.
   showError(error) {
-    const toast = $("toast");
-    $("toast-text").textContent = sentence(error && error.message ? error.message : error);
-    toast.hidden = false;
-    clearTimeout(this.toastTimer);
-    this.toastTimer = setTimeout(() => (toast.hidden = true), TOAST_MS);
+    if (error && error.code === "cancelled") this.notice.notice("Cancelled");
+    else this.notice.error(error);
   }
 
   updateControls() {
@@ -418,8 +347,9 @@ class App {
   }
 
   refreshCursor() {
-    const painting = this.viewer.hasImage && this.pointer && !this.spaceHeld && !this.busy && !(this.drag && this.drag.kind === "pan");
-    this.viewer.cursor = painting ? { ...this.pointer, radius: this.tool.cursorRadius() } : null;
+    const at = this.gestures.brushAt;
+    const painting = this.viewer.hasImage && at && !this.spaceHeld && !this.busy;
+    this.viewer.cursor = painting ? { ...at, radius: this.tool.cursorRadius() } : null;
     this.viewer.requestRender();
   }
 

@@ -134,6 +134,14 @@ export function createCleanup(app) {
       viewer.requestRender();
     },
 
+    // The stroke in progress was not meant as one (a second finger landed: a pinch): drop it unsent.
+    pointerCancel() {
+      if (!current) return;
+      strokes.splice(strokes.indexOf(current), 1);
+      current = null;
+      sync();
+    },
+
     pointerUp() {
       if (!current) return;
       const finished = current;

@@ -12,13 +12,15 @@ const NO_MODEL_HINT =
 
 function modelSelect(label) {
   return `
-  <label class="field">
+  <label class="field" data-model-field>
     <span class="field-label">Model</span>
     <select data-model aria-label="${label}"><option value="auto">auto</option></select>
   </label>
   <p data-model-hint hidden></p>`;
 }
 
+// Fill the model menu; with no model installed the menu is hidden (it would offer nothing) and the hint says
+// what to install. Answers whether a model is installed.
 function configureModels(panel, info) {
   const select = panel.querySelector("[data-model]");
   const hint = panel.querySelector("[data-model-hint]");
@@ -26,8 +28,10 @@ function configureModels(panel, info) {
   const auto = engines.find((engine) => engine.name === "auto");
   const usable = engines.find((engine) => engine.available && engine.name !== "auto");
   if (auto && !auto.available && usable) select.value = usable.name;
+  panel.querySelector("[data-model-field]").hidden = !usable;
   hint.hidden = Boolean(usable);
   hint.textContent = usable ? "" : NO_MODEL_HINT;
+  return Boolean(usable);
 }
 
 function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
@@ -35,19 +39,21 @@ function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
   panel.className = "panel";
   panel.innerHTML = panelHtml;
   const runButton = panel.querySelector("[data-run]");
+  let installed = false;
   const sync = () => {
-    runButton.disabled = !app.doc || app.busy;
+    runButton.disabled = !app.doc || app.busy || !installed;
   };
+  const allFields = async () => ({ model: panel.querySelector("[data-model]").value, ...(await fields(panel)) });
   const run = async () => {
-    if (app.busy || !app.doc) return;
+    if (runButton.disabled) return;
     let values;
     try {
-      values = await fields(panel);
+      values = await allFields();
     } catch (error) {
       app.showError(error);
       return;
     }
-    await app.runTool(name, { model: panel.querySelector("[data-model]").value, ...values }, label);
+    await app.runTool(name, values, label);
     sync();
   };
   runButton.addEventListener("click", run);
@@ -58,9 +64,11 @@ function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
       icon,
       panel,
       configure: (info) => {
-        configureModels(panel, info);
+        installed = configureModels(panel, info);
         fillChoices(panel, info);
+        sync();
       },
+      estimateFields: async () => (installed ? allFields() : null),
       reset: sync,
       busyChanged: sync,
     },
@@ -79,6 +87,7 @@ const CUTOUT_PANEL = `
   </label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Remove the background (Enter)">Remove background</button>
+    <span class="estimate" data-estimate hidden></span>
   </div>`;
 
 export function createCutout(app) {
@@ -124,6 +133,7 @@ const REPLACE_PANEL = `
   <label class="check"><input type="checkbox" data-shadow> Contact shadow</label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Replace the background (Enter)">Replace background</button>
+    <span class="estimate" data-estimate hidden></span>
   </div>`;
 
 // The chosen file as a JPEG data URL, scaled down until it fits the form-field limit.
@@ -148,6 +158,14 @@ async function imageField(file, width, height) {
 
 export function createReplaceBg(app) {
   let chosen = null;
+  let encoded = null; // {file, width, height, url}: the chosen file as sent for this document's size
+  const backgroundField = async () => {
+    const { width, height } = app.doc;
+    if (!encoded || encoded.file !== chosen || encoded.width !== width || encoded.height !== height) {
+      encoded = { file: chosen, width, height, url: await imageField(chosen, width, height) };
+    }
+    return encoded.url;
+  };
   const tool = oneClickTool(app, {
     name: "replace-bg",
     title: "Replace background",
@@ -165,7 +183,7 @@ export function createReplaceBg(app) {
       if (kind === "blur" && Number(panel.querySelector("[data-blur]").value) > 0) fields.blur = panel.querySelector("[data-blur]").value;
       if (kind === "image") {
         if (!chosen) throw new Error("choose a background image first");
-        fields.background_image = await imageField(chosen, app.doc.width, app.doc.height);
+        fields.background_image = await backgroundField();
         fields.fit = panel.querySelector("[data-fit]").value;
       }
       return fields;

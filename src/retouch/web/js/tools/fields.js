@@ -26,12 +26,21 @@ export function fillChoices(panel, info) {
 }
 
 // Fill a <select> with the engines or models the server lists for the tool (captions from the field `name`),
-// those not installed disabled; answers the list.
+// those not installed disabled; answers the list. "auto" is left out when it has nothing to use, and says which
+// one it uses when only one is installed ("Auto: Patch (built in)").
 export function fillEngines(select, info, name) {
   const engines = info && info.engines ? info.engines : [];
+  const installed = engines.filter((engine) => engine.available && engine.name !== "auto");
   select.innerHTML = "";
   for (const engine of engines) {
-    const option = new Option(labelOf(info, name, engine.name) + (engine.available ? "" : " (not installed)"), engine.name);
+    let caption = labelOf(info, name, engine.name);
+    if (engine.name === "auto") {
+      if (!engine.available) continue;
+      if (installed.length === 1) caption = `Auto: ${labelOf(info, name, installed[0].name)}`;
+    } else if (!engine.available) {
+      caption += " (not installed)";
+    }
+    const option = new Option(caption, engine.name);
     option.disabled = !engine.available;
     select.append(option);
   }

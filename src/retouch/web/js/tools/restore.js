@@ -1,6 +1,7 @@
 // The Restore tool: one click restores the whole photo (POST /api/restore): scratches and dust, noise, faded
-// colour, faces, and optionally its size. No painting. After a run the panel shows what was done, including
-// warnings such as a face model that is not installed (with the command that installs it).
+// colour, faces, and optionally its size. No painting. Without the face model the face options are hidden and the
+// panel says how to install it. After a run a notice over the image says what was done, including warnings such
+// as faces found but not restored (with the command that installs the model).
 
 import { fieldOf, fillChoices } from "./fields.js";
 import { wholeImageTool } from "./whole-image.js";
@@ -8,15 +9,18 @@ import { wholeImageTool } from "./whole-image.js";
 const PANEL = `
   <h2>Restore</h2>
   <p>Bring back an old or damaged photo and the faces in it.</p>
-  <label class="field">
-    <span class="field-label">Faces</span>
-    <select data-faces data-field="faces" aria-label="Faces"><option value="auto">auto</option></select>
-  </label>
-  <p data-face-model hidden></p>
-  <label class="field">
-    <span class="field-label">Face strength <output data-strength-value>100%</output></span>
-    <input type="range" data-strength min="0" max="100" value="100" aria-label="Face strength">
-  </label>
+  <p data-face-model hidden>Face restoration needs the face model: <code data-pull></code>. Until then Restore
+    works on noise, colour, scratches and size.</p>
+  <div class="field-group" data-face-options>
+    <label class="field">
+      <span class="field-label">Faces</span>
+      <select data-faces data-field="faces" aria-label="Faces"><option value="auto">auto</option></select>
+    </label>
+    <label class="field">
+      <span class="field-label">Face strength <output data-strength-value>100%</output></span>
+      <input type="range" data-strength min="0" max="100" value="100" aria-label="Face strength">
+    </label>
+  </div>
   <label class="field">
     <span class="field-label">Denoise <output data-denoise-value>30%</output></span>
     <input type="range" data-denoise min="0" max="100" value="30" aria-label="Denoise">
@@ -32,8 +36,8 @@ const PANEL = `
   </label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Restore the photo (Enter)">Restore</button>
-  </div>
-  <p data-note role="status" hidden></p>`;
+    <span class="estimate" data-estimate hidden></span>
+  </div>`;
 
 // "restore (a; b; c)" -> ["a", "b", "c"]
 function restoreSteps(operations) {
@@ -48,10 +52,10 @@ export function createRestore(app) {
   const $ = (selector) => panel.querySelector(selector);
   const faces = $("[data-faces]");
   const faceModel = $("[data-face-model]");
+  const faceOptions = $("[data-face-options]");
   const scratches = $("[data-scratches]");
   const upscale = $("[data-upscale]");
   const runButton = $("[data-run]");
-  const note = $("[data-note]");
   const sliders = ["strength", "denoise", "colour"].map((name) => {
     const input = $(`[data-${name}]`);
     const output = $(`[data-${name}-value]`);
@@ -63,18 +67,19 @@ export function createRestore(app) {
     runButton.disabled = !app.doc || app.busy;
   };
 
-  const showNote = (lines) => {
-    note.textContent = lines.join(". ");
-    note.hidden = lines.length === 0;
+  // Without the face model, faces stay "auto" (the server then reports the faces it left) and the strength,
+  // which would change nothing, is not sent.
+  const fields = () => {
+    const values = { faces: faces.value, scratches: String(scratches.checked), upscale: upscale.value };
+    for (const { name, input } of sliders) if (!faceOptions.hidden || name !== "strength") values[name] = String(Number(input.value) / 100);
+    return values;
   };
 
   const run = async () => {
     if (app.busy || !app.doc) return;
-    const fields = { faces: faces.value, scratches: String(scratches.checked), upscale: upscale.value };
-    for (const { name, input } of sliders) fields[name] = String(Number(input.value) / 100);
-    showNote([]);
-    const ok = await app.runTool("restore", fields, "Restoring");
-    if (ok) showNote(restoreSteps(app.doc.operations).map((step) => step.charAt(0).toUpperCase() + step.slice(1)));
+    const ok = await app.runTool("restore", fields(), "Restoring");
+    const steps = ok ? restoreSteps(app.doc.operations) : [];
+    if (steps.length) app.notice.notice(`Restored: ${steps.join("; ")}`);
     sync();
   };
 
@@ -95,18 +100,14 @@ export function createRestore(app) {
       }
       // The face network is the first model the server lists for Restore, the detectors follow.
       const model = info && info.engines ? info.engines[0] : undefined;
-      const missing = model && !model.available;
+      const missing = Boolean(model && !model.available);
       faceModel.hidden = !missing;
-      faceModel.textContent = missing
-        ? `The face model is not installed: faces are left as they are. To restore them, run: retouch models pull ${model.name}`
-        : "";
+      faceOptions.hidden = missing;
+      if (missing) $("[data-pull]").textContent = `retouch models pull ${model.name}`;
     },
 
-    reset() {
-      showNote([]);
-      sync();
-    },
-
+    estimateFields: async () => fields(),
+    reset: sync,
     busyChanged: sync,
   };
   return wholeImageTool(tool, run);

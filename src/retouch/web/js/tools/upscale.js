@@ -32,6 +32,7 @@ const PANEL = `
   <p data-result-size role="status"></p>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Enlarge the photo (Enter)">Upscale</button>
+    <span class="estimate" data-estimate hidden></span>
   </div>`;
 
 export function createUpscale(app) {
@@ -66,11 +67,15 @@ export function createUpscale(app) {
     runButton.disabled = !doc || app.busy || !chosen || chosen.disabled;
   };
 
+  const fields = () => {
+    const values = { model: modelSelect.value, scale: String(factor()) };
+    if (modelSelect.value === denoiseModel) values.denoise = String(Number(denoise.value) / 100);
+    return values;
+  };
+
   const run = async () => {
     if (runButton.disabled) return;
-    const fields = { model: modelSelect.value, scale: String(factor()) };
-    if (modelSelect.value === denoiseModel) fields.denoise = String(Number(denoise.value) / 100);
-    await app.runTool("upscale", fields, "Upscaling");
+    await app.runTool("upscale", fields(), "Upscaling");
     sync();
   };
 
@@ -93,6 +98,7 @@ export function createUpscale(app) {
       sync();
     },
 
+    estimateFields: async () => (modelSelect.selectedOptions[0] && !modelSelect.selectedOptions[0].disabled ? fields() : null),
     reset: sync,
     busyChanged: sync,
   };
