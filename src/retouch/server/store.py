@@ -299,15 +299,28 @@ def _slice(array: np.ndarray | None, sl: tuple[slice, slice]) -> np.ndarray | No
 def _changed_region(
     old: np.ndarray, new: np.ndarray, old_alpha: np.ndarray | None, new_alpha: np.ndarray | None
 ) -> Rect:
-    """The bounding rectangle of the pixels that differ (empty, at 0,0, when none does)."""
-    diff = np.any(old != new, axis=2)
+    """The bounding rectangle of the pixels that differ (empty, at 0,0, when none does).
+
+    Rows first, each compared as one flat run of samples (numpy reduces a long contiguous axis quickly, a 3-sample
+    one slowly: this took a third of a small erase's job on a 12 MP photo), then columns within the changed rows.
+    """
+    height = old.shape[0]
+
+    def differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a.reshape(height, -1) != b.reshape(height, -1)).any(axis=1)
+
+    changed_rows = differs(old, new)
     if old_alpha is not None and new_alpha is not None:
-        diff |= old_alpha != new_alpha
-    rows = np.flatnonzero(diff.any(axis=1))
+        changed_rows |= differs(old_alpha, new_alpha)
+    rows = np.flatnonzero(changed_rows)
     if rows.size == 0:
         return Rect(0, 0, 0, 0)
-    cols = np.flatnonzero(diff.any(axis=0))
-    return Rect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    band = slice(int(rows[0]), int(rows[-1]) + 1)
+    columns = (old[band] != new[band]).reshape(band.stop - band.start, old.shape[1], -1).any(axis=(0, 2))
+    if old_alpha is not None and new_alpha is not None:
+        columns |= (old_alpha[band] != new_alpha[band]).any(axis=0)
+    cols = np.flatnonzero(columns)
+    return Rect(int(cols[0]), band.start, int(cols[-1] - cols[0] + 1), band.stop - band.start)
 
 
 def _write_region(
