@@ -1,5 +1,5 @@
 """The Upscale panel in headless Chromium: pick a model and a factor, see the size it will make, enlarge the
-photo, see it at its new size, undo."""
+photo, see it at its new size and compared with the original stretched to it, undo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from e2e.photos import encode, scene
-from e2e.test_editor import document_id, open_photo, wait_idle, working_pixels
+from e2e.test_editor import assert_original_covers_the_image, document_id, open_photo, wait_idle, working_pixels
 from retouch.io import load_image
 from retouch.tools.upscale import upscale
 from test_ncnn import random_srvgg
@@ -54,6 +54,9 @@ def test_upscale_a_photo_from_the_panel(tiny: str, page: Any, server_url: str, s
     screenshot("upscaled")
     assert "small.png · 180 × 120" in page.locator("#status-file").inner_text()  # noqa: RUF001
     assert page.evaluate("[window.retouch.viewer.width, window.retouch.viewer.height]") == [180, 120]
+    page.keyboard.down("\\")  # compare: the original over the whole enlarged photo
+    assert_original_covers_the_image(page, found, 180, 120)
+    page.keyboard.up("\\")
     expected = upscale(load_image(source), model=tiny, scale=2).pixels
     np.testing.assert_array_equal(working_pixels(server_url, document_id(page)), expected)
 

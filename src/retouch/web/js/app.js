@@ -220,7 +220,6 @@ class App {
       this.compare.reset();
       $("dropzone").hidden = true;
       this.stage.classList.add("has-image");
-      document.body.classList.add("has-image");
       for (const tool of this.tools) tool.reset();
       this.unsaved.opened();
       this.setDoc(doc);
