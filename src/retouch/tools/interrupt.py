@@ -27,14 +27,15 @@ CHECK_INTERVAL_S = 0.1  # how often a long native call checks: well inside the 2
 
 
 class Heartbeat:
-    """A progress callback that remembers its last report; ``beat`` repeats it (a liveness and cancel check)."""
+    """A progress callback that remembers its last report; ``beat`` repeats it (a stop check)."""
 
     def __init__(self, progress: ProgressCallback) -> None:
         self._progress = progress
         self._last: tuple[str, int, int] | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        self._last = (stage, done, total)
+        if total > 0:  # a warning (total 0) is said once, never repeated
+            self._last = (stage, done, total)
         self._progress(stage, done, total)
 
     def beat(self) -> None:

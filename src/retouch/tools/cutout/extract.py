@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retouch.tools.interrupt import Heartbeat
 from retouch.types import Picture, ProgressCallback, no_progress
 
 
@@ -35,6 +36,8 @@ def extract(
     picture: HxWx1 or HxWx3, uint8 or uint16, with or without alpha (pixels already transparent stay so).
     model: a cutout model of the registry; None or "auto" is the best installed permissive one. refine: solve the
     matte at full resolution on the photo (False: the network's map, resized). device: "auto", "cpu" or "cuda".
+    progress: ("segment", done, 1), ("matting", level, levels), ("edge colours", done, 1), repeated while a
+    network runs; it may raise to stop the work.
     Returns an ``Extraction`` whose ``alpha`` (HxW) and ``foreground`` (HxWx3 RGB) are float32 in [0, 1].
     """
     from retouch.tools.cutout.foreground import estimate_foreground
@@ -42,16 +45,15 @@ def extract(
     from retouch.tools.cutout.networks import load_segmenter
     from retouch.tools.cutout.segment import to_full
 
+    report = Heartbeat(progress)
     segmenter = load_segmenter(model, device)
     rgb = picture.rgb_float()
-    progress("segment", 0, 1)
-    coarse = to_full(segmenter(rgb), picture.size)
-    progress("segment", 1, 1)
+    report("segment", 0, 1)
+    coarse = to_full(segmenter(rgb, report.beat), picture.size)
+    report("segment", 1, 1)
     alpha = coarse
     if refine:
-        progress("matting", 0, 1)
-        alpha = refine_alpha(rgb, coarse)
-        progress("matting", 1, 1)
+        alpha = refine_alpha(rgb, coarse, progress=report)
     existing = picture.alpha_float()
     if existing is not None:  # what was already transparent stays so
         alpha = alpha * existing

@@ -31,6 +31,7 @@ import numpy as np
 from retouch.tools.cutout import _kernels
 from retouch.tools.cutout.laplacian import solve_band
 from retouch.tools.cutout.prior import confidence, network_prior
+from retouch.types import ProgressCallback, no_progress
 
 HIGH = 0.98  # the network's own map above this is foreground, away from the edge...
 LOW = 0.05  # ...and the prior below this background
@@ -41,6 +42,7 @@ EPSILON = 1e-6  # the Laplacian's regularization (Levin et al. use 1e-7; a littl
 PULL = 0.01  # weight of the pull towards the prior where it is fully trusted
 WORK = 1024  # long side at which the matte is solved
 BASE = 128  # long side of the coarsest level
+STAGE = "matting"
 ITERATIONS = (300, 100, 30)  # conjugate-gradient steps at the coarsest level, those between, and the finest
 
 
@@ -73,28 +75,36 @@ def enclosed_background(coarse: np.ndarray, radius: int) -> np.ndarray:
     return inside[labels]
 
 
-def refine_alpha(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    """The matte (float32 HxW in [0, 1]) of ``image`` (float32 HxWx3 in [0, 1]) guided by ``coarse`` (HxW)."""
+def refine_alpha(image: np.ndarray, coarse: np.ndarray, progress: ProgressCallback = no_progress) -> np.ndarray:
+    """The matte (float32 HxW in [0, 1]) of ``image`` (float32 HxWx3 in [0, 1]) guided by ``coarse`` (HxW).
+    progress: ("matting", done, total) after each pyramid level (and the enlargement to full size); it may
+    raise to stop the work."""
     from retouch.tools.cutout.upsample import guided_upsample
 
     height, width = coarse.shape
     scale = WORK / max(height, width)
     if scale >= 1.0:
-        return solve_matte(image, coarse)
+        return solve_matte(image, coarse, progress)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.clip(_resize(image, size), 0.0, 1.0)
-    alpha = solve_matte(small, np.clip(_resize(coarse, size), 0.0, 1.0))
-    return guided_upsample(image, small, alpha)
+    alpha = solve_matte(small, np.clip(_resize(coarse, size), 0.0, 1.0), progress, extra_steps=1)
+    upsampled = guided_upsample(image, small, alpha)
+    progress(STAGE, _level_count(size) + 1, _level_count(size) + 1)
+    return upsampled
 
 
-def solve_matte(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    """``refine_alpha`` at the image's own size."""
+def solve_matte(
+    image: np.ndarray, coarse: np.ndarray, progress: ProgressCallback = no_progress, extra_steps: int = 0
+) -> np.ndarray:
+    """``refine_alpha`` at the image's own size (``extra_steps``: progress steps the caller adds after it)."""
     height, width = coarse.shape
     prior = network_prior(coarse)
     fg, bg = trimap(coarse, band_radius(width, height), prior)
     weight = PULL * confidence(prior)
     alpha: np.ndarray | None = None
     levels = _pyramid(image, prior, weight, fg, bg)
+    total = len(levels) + extra_steps
+    progress(STAGE, 0, total)
     for depth, (img, prior_l, weight_l, fg_l, bg_l) in enumerate(reversed(levels)):
         h, w = prior_l.shape
         start = prior_l if alpha is None else _resize(alpha, (w, h), enlarge=True)
@@ -112,11 +122,20 @@ def solve_matte(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
             tolerance=1e-6,
             max_iterations=steps,
         )
+        progress(STAGE, depth + 1, total)
     assert alpha is not None
     return alpha.astype(np.float32)
 
 
 Level = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _level_count(size: tuple[int, int]) -> int:
+    """How many levels ``_pyramid`` makes for an image of ``size`` = (width, height)."""
+    longest, count = max(size), 1
+    while longest > BASE:
+        longest, count = (longest + 1) // 2, count + 1
+    return count
 
 
 def _pyramid(image: np.ndarray, prior: np.ndarray, weight: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> list[Level]:

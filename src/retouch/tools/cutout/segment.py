@@ -17,6 +17,7 @@ import numpy as np
 
 from retouch.models.conventions import CutoutConventions
 from retouch.models.spec import ModelSpec
+from retouch.tools.interrupt import Check, terminable
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,19 @@ class Segmenter:
     def name(self) -> str:
         return self.spec.name
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, check: Check | None = None) -> np.ndarray:
+        """``check`` is called while the network runs; when it raises, the run stops within a node and its
+        exception is raised here."""
         conventions = self.spec.conventions_as(CutoutConventions)
         tensor = network_input(rgb, conventions)
         input_name = self.session.get_inputs()[0].name
-        outputs = self.session.run(None, {input_name: tensor})
+        with terminable(check or _never) as options:
+            outputs = self.session.run(None, {input_name: tensor}, options)
         return decode_output(outputs[conventions.output_index], conventions)
+
+
+def _never() -> None:
+    """A check that never stops the run."""
 
 
 def network_input(rgb: np.ndarray, conventions: CutoutConventions) -> np.ndarray:

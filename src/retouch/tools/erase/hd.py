@@ -19,7 +19,8 @@ import numpy as np
 from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.resize import fit_within, resize, resize_mask
-from retouch.tools.erase.engines import InpaintEngine
+from retouch.progress import scaled
+from retouch.tools.erase.engines import InpaintEngine, PatchEngine
 from retouch.tools.options.erase import STRATEGIES
 from retouch.types import ProgressCallback, Rect, no_progress
 
@@ -27,6 +28,7 @@ CROP_TRIGGER = 800  # longest side above which "auto" works crop by crop
 RESIZE_LIMIT = 1280  # longest side of the whole image under the "resize" strategy
 CONTEXT_RATIO = 1.0  # context margin around a hole, as a fraction of the hole's larger side
 MIN_CONTEXT = 48  # pixels of context even around a tiny hole
+BOX_STEPS = 100  # progress units per crop: each engine's own steps are spread over them
 
 
 # Reads the float32 RGB pixels of one box of the full image.
@@ -54,15 +56,35 @@ def plan_boxes(hole: np.ndarray, strategy: str) -> list[Rect]:
     return [Rect(*box) for box in masks.region_boxes_merged(hole, context_margin(hole))]
 
 
-def run_engine(engine: InpaintEngine, image: np.ndarray, hole: np.ndarray, longest: int | None) -> np.ndarray:
+def run_engine(
+    engine: InpaintEngine,
+    image: np.ndarray,
+    hole: np.ndarray,
+    longest: int | None,
+    progress: ProgressCallback = no_progress,
+) -> np.ndarray:
     """Run the engine on one crop, shrinking it to ``longest`` first when it is larger; the fill comes back at
-    the crop's own size."""
+    the crop's own size. ``progress`` receives the engine's own steps."""
     height, width = hole.shape
     size = (width, height) if longest is None else fit_within(width, height, longest)
     if size == (width, height):
-        return engine(image, hole)
-    small_fill = engine(resize(image, size), resize_mask(hole, size))
+        return _fill(engine, image, hole, progress)
+    small_fill = _fill(engine, resize(image, size), resize_mask(hole, size), progress)
     return resize(small_fill, (width, height))
+
+
+def _fill(engine: InpaintEngine, image: np.ndarray, hole: np.ndarray, progress: ProgressCallback) -> np.ndarray:
+    # The built-in engine's callable takes no progress callback (engines.PatchEngine): call its function, which
+    # reports each pyramid level. The network engines take one.
+    if isinstance(engine, PatchEngine):
+        from retouch.tools.erase.patch import inpaint_patch
+
+        def level_done(stage: str, done: int, levels: int) -> None:  # as a share of the work: 4x per level
+            progress(stage, round(BOX_STEPS * (4.0**done - 1.0) / (4.0**levels - 1.0)), BOX_STEPS)
+
+        progress(engine.name, 0, BOX_STEPS)
+        return inpaint_patch(image, hole, seed=engine.seed, progress=level_done)
+    return engine(image, hole, progress=progress)  # type: ignore[call-arg]
 
 
 def fill_boxes(
@@ -73,6 +95,7 @@ def fill_boxes(
     progress: ProgressCallback = no_progress,
 ) -> Iterator[tuple[Rect, np.ndarray]]:
     """Yield (box, fill) pairs covering every hole pixel; ``fill`` is float32 RGB at the box's full size.
+    ``progress`` gets ("erase (<engine>)", done, BOX_STEPS per box), moving with each engine's own steps.
 
     ``read_crop(box)`` returns the float32 RGB pixels of a box, so a 12-megapixel photo is never converted to
     float as a whole when only small crops are needed.
@@ -83,8 +106,9 @@ def fill_boxes(
         chosen, engine.max_side
     )
     boxes = plan_boxes(hole, chosen)
+    stage, total = f"erase ({engine.name})", BOX_STEPS * len(boxes)
     for done, box in enumerate(boxes):
-        progress(f"erase ({engine.name})", done, len(boxes))
-        crop_hole = hole[box.slices]
-        yield box, run_engine(engine, read_crop(box), crop_hole, longest)
-    progress(f"erase ({engine.name})", len(boxes), len(boxes))
+        progress(stage, BOX_STEPS * done, total)
+        steps = scaled(progress, stage, BOX_STEPS * done, BOX_STEPS, total)
+        yield box, run_engine(engine, read_crop(box), hole[box.slices], longest, steps)
+    progress(stage, total, total)

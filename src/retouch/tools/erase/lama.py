@@ -23,7 +23,9 @@ import numpy as np
 
 from retouch.errors import InvalidInput
 from retouch.models.descriptor import SizeRequirements, run_padded
+from retouch.tools.interrupt import Heartbeat, checked
 from retouch.tools.options import PRECISIONS
+from retouch.types import ProgressCallback, no_progress
 
 if TYPE_CHECKING:
     import torch
@@ -48,10 +50,26 @@ class LamaEngine:
     max_side: int | None = None
     name: str = "lama"
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, progress: ProgressCallback = no_progress) -> np.ndarray:
         """image: HxWx3 float32 RGB in [0, 1]; mask: HxW bool, True = hole. Returns HxWx3 float32: the input
-        outside the hole, LaMa's fill inside it."""
-        return run_padded(self._fill, _checked(image, mask), SIZE)
+        outside the hole, LaMa's fill inside it. progress: ("lama", done, ``steps``), repeated between steps
+        (it may raise to stop the fill, which then stops before its next layer)."""
+        report = Heartbeat(progress)
+        # progress steps: the residual blocks' Fourier convolutions, where nearly all the work is
+        convs = [conv for pair in getattr(self.network, "blocks", ()) for conv in pair]
+        steps = {id(conv): index for index, conv in enumerate(convs)}
+
+        def on_layer(module: object) -> None:
+            index = steps.get(id(module))
+            if index is not None:
+                report("lama", index, total)
+
+        total = max(1, len(steps))
+        report("lama", 0, total)
+        with checked(report.beat, on_layer):
+            filled = run_padded(self._fill, _checked(image, mask), SIZE)
+        report("lama", total, total)
+        return filled
 
     def _fill(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from retouch.models.descriptor import SizeRequirements, run_padded
+from retouch.tools.interrupt import Heartbeat, terminable
+from retouch.types import ProgressCallback, no_progress
 
 # The pipeline resizes to a square inside, so the crop is padded to a square first (aspect ratio kept).
 SIZE = SizeRequirements(multiple=8, square=True, pad="symmetric")
@@ -27,17 +29,26 @@ class MiganEngine:
     max_side: int | None = None
     name: str = "migan"
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """image: HxWx3 float32 RGB in [0, 1]; mask: HxW bool, True = hole. Returns HxWx3 float32 in [0, 1],
-        quantized to 8 bits: the input outside the hole, MI-GAN's fill inside it."""
-        return run_padded(self._fill, (image, mask), SIZE)
+    steps: int = 1  # one pipeline run: a fraction of a second to a few seconds on a CPU
 
-    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, progress: ProgressCallback = no_progress) -> np.ndarray:
+        """image: HxWx3 float32 RGB in [0, 1]; mask: HxW bool, True = hole. Returns HxWx3 float32 in [0, 1],
+        quantized to 8 bits: the input outside the hole, MI-GAN's fill inside it. progress: ("migan", 0, 1)
+        then (1, 1), repeated while the network runs (it may raise to stop the run within a node)."""
+        report = Heartbeat(progress)
+        report("migan", 0, 1)
+        with terminable(report.beat) as options:
+            filled = run_padded(lambda rgb, hole: self._fill(rgb, hole, options), (image, mask), SIZE)
+        report("migan", 1, 1)
+        return filled
+
+    def _fill(self, image: np.ndarray, hole: np.ndarray, options: Any) -> np.ndarray:
         rgb = (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         keep = np.where(hole, 0, 255).astype(np.uint8)
         (result,) = self.session.run(
             ["result"],
             {"image": rgb.transpose(2, 0, 1)[None], "mask": keep[None, None]},
+            options,
         )
         return result[0].transpose(1, 2, 0).astype(np.float32) / 255.0
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
+from retouch.tools.interrupt import Heartbeat, checked
 from retouch.tools.options.restore import COLOUR, DENOISE, FACE_MODEL, SENSITIVITY, STRENGTH, UPSCALE_FACTORS
 from retouch.types import Picture, ProgressCallback, no_progress
 
@@ -36,7 +37,7 @@ WARNING_PREFIX = "warning: "
 class _Log:
     """What a run did and what it could not do, for the provenance record and the warnings."""
 
-    progress: ProgressCallback
+    progress: Heartbeat
     steps: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
@@ -70,7 +71,8 @@ def restore(
     photo 1, 2, 3 or 4 times (with the upscaler when it is available, else bicubic, with a warning); faces are
     pasted at the new size. face_model: a registered face-restore model; detector: "auto", "retinaface" or
     "yunet". device: "auto", "cpu" or "cuda". seed: the patch engine's seed for scratches. progress: called with
-    (stage, done, total); warnings arrive as stages starting "warning: ".
+    (stage, done, total) per stage and per face, repeated while a network runs; it may raise to stop the work.
+    Warnings arrive as stages starting "warning: ".
     Returns a new Picture in the input's bit depth and layout, ``upscale`` times the size (alpha kept, enlarged
     with the photo), with "restore (...)" recorded for the provenance XMP. With every step off the pixels come
     back unchanged.
@@ -81,7 +83,7 @@ def restore(
     if upscale not in UPSCALE_FACTORS:
         raise InvalidInput(f"upscale must be one of {', '.join(map(str, UPSCALE_FACTORS))}, got {upscale}")
     strengths = _strengths(strength)
-    log = _Log(progress)
+    log = _Log(Heartbeat(progress))
     missing = None if faces is False else _missing_face_model(face_model, required=bool(faces))
 
     working = _remove_scratches(picture, scratch_sensitivity, seed, log) if scratches else picture
@@ -89,14 +91,14 @@ def restore(
     if colour > 0:
         from retouch.tools.restore.oldphoto.colour import correct_colour_cast
 
-        progress("colour", 0, 1)
+        log.progress("colour", 0, 1)
         image = correct_colour_cast(image, colour)
+        log.progress("colour", 1, 1)
         log.steps.append(f"colour {colour:g}")
     if denoise > 0:
         from retouch.tools.restore.oldphoto.denoise import denoise as denoise_image
 
-        progress("denoise", 0, 1)
-        image = denoise_image(image, denoise)
+        image = denoise_image(image, denoise, log.progress)
         log.steps.append(f"denoise {denoise:g}")
     pastes = [] if faces is False else _restore_faces(image, face_model, missing, strengths, detector, device, log)
 
@@ -107,7 +109,7 @@ def restore(
         from retouch.tools.restore.faces.align import rescaled
         from retouch.tools.restore.faces.paste import Paste, paste_faces
 
-        progress("faces: paste", 0, 1)
+        log.progress("faces: paste", 0, 1)
         if upscale > 1:
             pastes = [Paste(p.crop, rescaled(p.matrix, upscale), p.strength) for p in pastes]
         result = result.with_float(paste_faces(result.rgb_float(), pastes))
@@ -192,7 +194,9 @@ def _restore_faces(
         matrix = alignment(face.landmark_array(), restorer.size)
         crop = warp_to_crop(image, matrix, restorer.size)
         value = strengths[index] if isinstance(strengths, tuple) else strengths
-        pastes.append(Paste(restorer(crop), matrix, value))
+        with checked(log.progress.beat):  # the face network stops before its next layer once asked to
+            restored = restorer(crop)
+        pastes.append(Paste(restored, matrix, value))
     log.progress("faces: restore", len(found), len(found))
     log.steps.append(f"{len(found)} face(s) restored with {restorer.model}")
     return pastes

@@ -15,12 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.types import ProgressCallback, no_progress
 
 NLM_PER_SIGMA = 1.2  # non-local means h per unit of measured noise (0..255 scale) at strength 1
 NLM_MIN_H = 2.0  # at strength 1, even a clean-looking photo gets this much (grain under the estimator's radar)
 # The mean of a half-normal variable below its 90th percentile, relative to its full mean.
 _TRUNCATED_MEAN = (1 - np.exp(-(1.6448536**2) / 2)) / 0.9
 CHROMA_RADIUS_PER_STRENGTH = 6  # guided-filter radius at strength 1, scaled with the photo's size (per 1000 px)
+NLM_TEMPLATE, NLM_SEARCH = 7, 21  # OpenCV's patch and search window sides
+NLM_REACH = NLM_SEARCH // 2 + NLM_TEMPLATE // 2 + 2  # rows an output row depends on, each side, with room
+NLM_BAND_PIXELS = 250_000  # pixels per band: about a second of non-local means on two cores
+STAGE = "denoise"
 
 
 def estimate_noise(plane: np.ndarray) -> float:
@@ -40,8 +45,9 @@ def estimate_noise(plane: np.ndarray) -> float:
     return float(np.sqrt(np.pi / 2) * calm.mean() / 6.0 / _TRUNCATED_MEAN)
 
 
-def denoise(image: np.ndarray, strength: float) -> np.ndarray:
-    """``image`` (HxWx3 float32 RGB in [0, 1]) denoised to the degree ``strength`` in [0, 1]."""
+def denoise(image: np.ndarray, strength: float, progress: ProgressCallback = no_progress) -> np.ndarray:
+    """``image`` (HxWx3 float32 RGB in [0, 1]) denoised to the degree ``strength`` in [0, 1]. progress:
+    ("denoise", band, bands) after each band of rows of the non-local means (it may raise to stop)."""
     import cv2
 
     if not 0.0 <= strength <= 1.0:
@@ -53,7 +59,7 @@ def denoise(image: np.ndarray, strength: float) -> np.ndarray:
     luma8 = np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
     sigma = estimate_noise(luma8.astype(np.float32))
     h = strength * max(NLM_MIN_H, NLM_PER_SIGMA * sigma)
-    cleaned8 = cv2.fastNlMeansDenoising(luma8, None, h=float(h), templateWindowSize=7, searchWindowSize=21)
+    cleaned8 = _non_local_means(luma8, float(h), progress)
     ycc[:, :, 0] = np.clip(luma + (cleaned8.astype(np.float32) - luma8.astype(np.float32)) / 255.0, 0.0, 1.0)
 
     radius = max(1, round(CHROMA_RADIUS_PER_STRENGTH * strength * max(image.shape[:2]) / 1000))
@@ -63,3 +69,24 @@ def denoise(image: np.ndarray, strength: float) -> np.ndarray:
         smooth = cv2.ximgproc.guidedFilter(guide, chroma, radius, (0.02 * strength) ** 2)
         ycc[:, :, channel] = chroma + (smooth - chroma) * np.float32(strength)
     return np.clip(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB), 0.0, 1.0)
+
+
+def _non_local_means(plane: np.ndarray, h: float, progress: ProgressCallback) -> np.ndarray:
+    """OpenCV's non-local means over bands of rows (a progress step each, about a second on two cores), each
+    computed with NLM_REACH rows of context above and below: the same pixels as one call over the whole plane."""
+    import cv2
+
+    height, width = plane.shape
+    rows = max(NLM_REACH, NLM_BAND_PIXELS // max(width, 1))
+    starts = range(0, height, rows)
+    out = np.empty_like(plane)
+    progress(STAGE, 0, len(starts))
+    for done, y0 in enumerate(starts, 1):
+        y1 = min(height, y0 + rows)
+        top, bottom = max(0, y0 - NLM_REACH), min(height, y1 + NLM_REACH)
+        band = cv2.fastNlMeansDenoising(
+            np.ascontiguousarray(plane[top:bottom]), None, h=h, templateWindowSize=NLM_TEMPLATE, searchWindowSize=NLM_SEARCH
+        )
+        out[y0:y1] = band[y0 - top : y1 - top]
+        progress(STAGE, done, len(starts))
+    return out
