@@ -27,6 +27,8 @@ try:  # Typer >= 0.25 vendors click privately; older releases use click itself.
 except ImportError:  # pragma: no cover
     from click import UsageError
 
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl+C (128 + SIGINT)
+
 app = typer.Typer(
     name="retouch",
     help="Retouch: a local AI photo editor. Erase objects, remove backgrounds, upscale, restore, all offline.",
@@ -87,15 +89,17 @@ def main(argv: list[str] | None = None) -> None:
         _leave(2, argv is None)
     except typer.Abort:
         print_error("aborted")
-        _leave(130, argv is None)
+        _leave(INTERRUPTED, argv is None)
     except KeyboardInterrupt:
         print_error("interrupted")
-        _leave(130, argv is None)
+        _leave(INTERRUPTED, argv is None)
     except Exception as error:  # a bug: still one line unless the user asked for details
         if verbose:
             raise
         print_error(f"internal error: {type(error).__name__}: {error} (run with --verbose for the traceback)")
         _leave(1, argv is None)
+    if code == INTERRUPTED:  # Typer turns Ctrl+C (KeyboardInterrupt) into this exit code, silently
+        print_error("interrupted")
     _leave(code if isinstance(code, int) else 0, argv is None)
 
 

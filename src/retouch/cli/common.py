@@ -83,31 +83,62 @@ def write_result(
 
 
 @contextmanager
-def progress_bar(ctx: typer.Context) -> Iterator[ProgressCallback]:
-    """A progress callback rendered as Rich bars on stderr (one bar per stage); silent with --quiet or --json."""
+def progress_bar(ctx: typer.Context, expected_s: float | None = None) -> Iterator[ProgressCallback]:
+    """A progress callback rendered as one Rich bar on stderr: the stage, the count and the time left (from the
+    measured rate, ``expected_s`` until a unit is measured; see ``retouch.progress``); only when stderr is a
+    terminal, never with --quiet or --json. Warnings (total 0) and repeated reports draw nothing."""
     st = state(ctx)
     if st.quiet or st.json or not sys.stderr.isatty():
         yield no_progress
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+    from rich.text import Text
 
-    tasks: dict[str, TaskID] = {}
+    from retouch.progress import ProgressTracker
+
+    tracker = ProgressTracker(expected_s)
+    tracker.start()
+
+    class TimeLeft(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(time_left(tracker.snapshot().eta_s), style="progress.remaining")
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
+        TimeLeft(),
         console=Console(stderr=True),
         transient=True,
     ) as bars:
+        task = bars.add_task("starting", total=None)
 
         def callback(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bars.add_task(stage, total=total)
-            bars.update(tasks[stage], completed=done, total=total)
+            if tracker.report(stage, done, total):
+                bars.update(task, description=stage, completed=done, total=total)
 
         yield callback
+
+
+def time_left(seconds: float | None) -> str:
+    """'about 40 s left', '2 min 10 s left'; '' when unknown."""
+    if seconds is None:
+        return ""
+    return f"{duration(seconds)} left"
+
+
+def duration(seconds: float) -> str:
+    """A rounded duration for people: '5 s', '40 s', '2 min 10 s', '1 h 5 min'."""
+    whole = max(1, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        rest = 10 * round(rest / 10)
+        return f"{minutes} min {rest} s" if rest and rest < 60 else f"{minutes + (rest == 60)} min"
+    hours, rest = divmod(whole, 3600)
+    return f"{hours} h {rest // 60} min"
 
 
 def output_path(source: Path, output: Path | None, suffix: str) -> Path:

@@ -13,10 +13,10 @@ from retouch.cli.common import (
     OverwriteOption,
     QualityOption,
     output_path,
-    progress_bar,
     write_result,
 )
 from retouch.cli.options import flag
+from retouch.cli.running import run_tool
 from retouch.tools.options.cutout import BG_COLOR, BLUR, CROP, FIT, HARMONIZE, MARGIN, MASK_ONLY, MODEL, REFINE, SHADOW
 
 Model = flag(MODEL)
@@ -45,14 +45,18 @@ def cutout_command(
 ) -> None:
     """Remove the background: an RGBA image (PNG or WebP), or the matte alone with --mask-only."""
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.cutout import cutout
 
     picture = load_image(image)
     target = output if output is not None else output_path(image, None, "mask" if mask_only else "cutout")
     if output is None and not mask_only and bg_color is None:
         target = target.with_suffix(".png")  # the input's own format may have no alpha (JPEG)
-    with progress_bar(ctx) as progress:
-        result = cutout(
+    plan = estimate.try_for_tool("cutout", picture.size, {"model": model, "refine": not no_refine}, device=device)
+    result = run_tool(
+        ctx,
+        "cutout",
+        lambda progress: cutout(
             picture,
             model=model,
             mask_only=mask_only,
@@ -61,7 +65,9 @@ def cutout_command(
             refine=not no_refine,
             device=device,
             progress=progress,
-        )
+        ),
+        plan,
+    )
     write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
 
 
@@ -91,14 +97,18 @@ def replace_bg_command(
 ) -> None:
     """Replace the background with a colour, an image, a blurred copy of the photo, or transparency."""
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.cutout import replace_background
 
     picture = load_image(image)
     target = output_path(image, output, "newbg")
     if output is None and with_.strip().lower() == "transparent":
         target = target.with_suffix(".png")
-    with progress_bar(ctx) as progress:
-        result = replace_background(
+    plan = estimate.try_for_tool("replace-bg", picture.size, {"model": model}, device=device)
+    result = run_tool(
+        ctx,
+        "replace-bg",
+        lambda progress: replace_background(
             picture,
             with_,
             fit=fit,
@@ -108,7 +118,9 @@ def replace_bg_command(
             model=model,
             device=device,
             progress=progress,
-        )
+        ),
+        plan,
+    )
     write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)
 
 

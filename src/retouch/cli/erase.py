@@ -14,10 +14,10 @@ from retouch.cli.common import (
     OverwriteOption,
     QualityOption,
     output_path,
-    progress_bar,
     write_result,
 )
 from retouch.cli.options import flag
+from retouch.cli.running import run_tool
 from retouch.tools.options.erase import ENGINE, FEATHER, GROW, SEED, STRATEGY
 
 
@@ -49,6 +49,7 @@ def erase_command(
     from retouch import masks
     from retouch.errors import InvalidInput
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.erase import erase
 
     if not mask and not box:
@@ -58,10 +59,16 @@ def erase_command(
     if box:
         parts.append(masks.mask_from_boxes([masks.parse_box(text) for text in box], picture.size))
     target = output_path(image, output, "erased")
-    with progress_bar(ctx) as progress:
-        result = erase(
+    hole = masks.combine(parts)
+    plan = estimate.try_for_tool(
+        "erase", picture.size, {"engine": engine, "grow": grow, "strategy": strategy}, mask=hole, device=device
+    )
+    result = run_tool(
+        ctx,
+        "erase",
+        lambda progress: erase(
             picture,
-            masks.combine(parts),
+            hole,
             engine=engine,
             grow=grow,
             feather=feather,
@@ -69,5 +76,7 @@ def erase_command(
             device=device,
             seed=seed,
             progress=progress,
-        )
+        ),
+        plan,
+    )
     write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,11 +15,11 @@ from retouch.cli.common import (
     OverwriteOption,
     QualityOption,
     output_path,
-    progress_bar,
     state,
     write_result,
 )
 from retouch.cli.options import flag
+from retouch.cli.running import run_tool
 from retouch.tools.options.restore import (
     COLOUR,
     DENOISE,
@@ -31,6 +31,9 @@ from retouch.tools.options.restore import (
     STRENGTH,
     UPSCALE,
 )
+
+if TYPE_CHECKING:
+    from retouch.types import Picture, ProgressCallback
 
 FACES_HELP = (
     f"Restore faces (needs the face model: retouch models pull {FACE_MODEL}). Default: restore them when the model "
@@ -59,23 +62,26 @@ def restore_command(
 ) -> None:
     """Restore an old or damaged photo: faces, scratches and dust, noise, colour cast, and optionally its size."""
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.restore import WARNING_PREFIX, restore
 
     strengths = parse_strengths(strength)
     picture = load_image(image)
     target = output_path(image, output, "restored")
     warnings: list[str] = []
-    with progress_bar(ctx) as bars:
+    options = {"faces": faces, "scratches": scratches, "denoise": denoise, "colour": colour, "upscale": upscale}
+    plan = estimate.try_for_tool("restore", picture.size, options, device=device)
 
+    def work(bar: ProgressCallback) -> Picture:
         def progress(stage: str, done: int, total: int) -> None:
             if stage.startswith(WARNING_PREFIX):
                 warnings.append(stage.removeprefix(WARNING_PREFIX))
                 if not state(ctx).quiet and not state(ctx).json:
                     sys.stderr.write(f"retouch: {stage}\n")
                 return
-            bars(stage, done, total)
+            bar(stage, done, total)
 
-        result = restore(
+        return restore(
             picture,
             faces=faces,
             strength=strengths,
@@ -89,6 +95,8 @@ def restore_command(
             device=device,
             progress=progress,
         )
+
+    result = run_tool(ctx, "restore", work, plan)
     write_result(
         ctx,
         result,

@@ -44,9 +44,17 @@ def serve_command(
         int, typer.Option("--queue-size", envvar="RETOUCH_QUEUE_SIZE", min=1, help="Jobs queued or running at once.")
     ] = DEFAULTS.queue_size,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Jobs run in parallel.")] = DEFAULTS.workers,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Longest a job may run, in seconds.")
-    ] = DEFAULTS.job_timeout_s,
+    stall_timeout: Annotated[
+        float,
+        typer.Option(
+            "--stall-timeout",
+            "--timeout",  # its name before jobs were limited by stalls instead of total time
+            envvar="RETOUCH_STALL_TIMEOUT",
+            min=1,
+            help="Stop a job that reports no progress for this many seconds (a job making progress is never "
+            "stopped).",
+        ),
+    ] = DEFAULTS.stall_timeout_s,
     device: Annotated[str, DeviceOption] = DEFAULTS.device,
 ) -> None:
     """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json)."""
@@ -63,7 +71,7 @@ def serve_command(
         max_megapixels=max_megapixels,
         queue_size=queue_size,
         workers=workers,
-        job_timeout_s=timeout,
+        stall_timeout_s=stall_timeout,
         device=device,
     )
     quiet = state(ctx).quiet

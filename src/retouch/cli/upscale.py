@@ -14,10 +14,10 @@ from retouch.cli.common import (
     OverwriteOption,
     QualityOption,
     output_path,
-    progress_bar,
     write_result,
 )
 from retouch.cli.options import flag
+from retouch.cli.running import run_tool
 from retouch.tools.options.upscale import DENOISE, MODEL, PRECISION, SCALE, TILE
 
 
@@ -37,12 +37,17 @@ def upscale_command(
 ) -> None:
     """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.upscale import upscale
 
     picture = load_image(image)
     target = output_path(image, output, "upscaled")
-    with progress_bar(ctx) as progress:
-        result = upscale(
+    options = {"scale": scale, "model": model, "tile": tile}
+    plan = estimate.try_for_tool("upscale", picture.size, options, device=device)
+    result = run_tool(
+        ctx,
+        "upscale",
+        lambda progress: upscale(
             picture,
             scale=scale,
             model=model,
@@ -51,7 +56,9 @@ def upscale_command(
             progress=progress,
             denoise=denoise,
             precision=precision,
-        )
+        ),
+        plan,
+    )
     write_result(
         ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance, show_size=True
     )

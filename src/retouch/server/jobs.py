@@ -1,7 +1,13 @@
-"""A bounded queue of tool jobs run by a few worker threads, with progress, cancellation and a time limit.
+"""A bounded queue of tool jobs run by a few worker threads, with progress, time estimates, cancellation and a
+stall limit.
 
-Tools are stateless and report progress through a callback; that callback is also where a job learns that it
-was cancelled or ran out of time (it raises ``JobStopped``), so long work stops at its next report.
+Tools are stateless and report progress through a callback; that callback is also where a job learns that it was
+cancelled or declared stalled (it raises ``JobStopped``), so long work stops at its next report. Tools repeat
+their last report while a long native call runs (``retouch.tools.interrupt``): a repeat checks for a stop
+without counting as progress.
+
+A job is never stopped for running long, only for making no progress: a monitor thread fails a running job
+whose last new report is older than ``stall_timeout_s`` (504) at once, whether or not its work ever reports again.
 """
 
 from __future__ import annotations
@@ -12,57 +18,53 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
+from retouch.progress import ProgressTracker
 from retouch.server.errors import ApiError, from_exception
 from retouch.server.ids import is_valid_id, new_id
-from retouch.types import ProgressCallback
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-# Work run by a job: receives the progress callback, returns the job's result.
-Work = Callable[[ProgressCallback], Any]
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+CANCELLED_ERROR = ("cancelled", "the job was cancelled")
+MONITOR_INTERVAL_S = 0.5
 
 
 class JobStopped(Exception):
-    """Raised inside a job's work when it was cancelled or passed its deadline."""
-
-
-@dataclass
-class Progress:
-    stage: str = ""
-    done: int = 0
-    total: int = 0
+    """Raised inside a job's work when it was cancelled or declared stalled."""
 
 
 class Job:
     """One unit of tool work; its state is written by one worker thread and read by request handlers."""
 
-    def __init__(self, tool: str, timeout_s: float) -> None:
+    def __init__(self, tool: str, stall_timeout_s: float, expected_s: float | None = None) -> None:
         self.id = new_id()
         self.tool = tool
-        self.timeout_s = timeout_s
+        self.stall_timeout_s = stall_timeout_s
         self.state = QUEUED
         self.created = time.time()
         self.started: float | None = None
         self.finished: float | None = None
-        self.deadline = time.monotonic() + timeout_s
-        self.progress = Progress()
+        self.tracker = ProgressTracker(expected_s)
+        self.last_progress = time.monotonic()  # of the last new report (or the start): what stalls are told by
         self.result: Any = None
         self.error: ApiError | None = None
         self.future: Future[None] = Future()  # completes when the job has finished, whatever the outcome
         self.runner: Future[None] | None = None  # the worker pool's handle
         self._stop_reason: str | None = None
         self._abandoned = False
+        self._finish_lock = threading.Lock()
 
     def report(self, stage: str, done: int, total: int) -> None:
-        """The progress callback handed to the tool."""
+        """The progress callback handed to the tool (a repeat of the last report is only a stop check)."""
         self.check()
-        self.progress = Progress(stage, int(done), int(total))
+        if self.tracker.report(stage, int(done), int(total)):
+            self.last_progress = time.monotonic()
+
+    def expect(self, seconds: float | None) -> None:
+        """The pre-start estimate of the whole job, once known (a file's size is known once decoded)."""
+        self.tracker.expected_s = seconds
 
     def check(self) -> None:
-        if self._stop_reason is None and time.monotonic() > self.deadline:
-            self._stop_reason = "timeout"
         if self._stop_reason is not None:
             raise JobStopped(self._stop_reason)
 
@@ -72,27 +74,41 @@ class Job:
             self._stop_reason = reason
 
     def abandon(self) -> None:
-        """Nobody will collect the result: stop the work, and drop whatever it returns."""
+        """Nobody can collect the result (a file job whose client went away): stop the work."""
         self._abandoned = True
         self.stop("cancelled")
-        self.result = None
 
     def take_result(self) -> Any:
         """The result, handed over once: large results (encoded images) are not kept after delivery."""
         result, self.result = self.result, None
         return result
 
+    def stalled(self, now: float) -> bool:
+        return self.state == RUNNING and now - self.last_progress > self.stall_timeout_s
+
     def stopped_error(self, reason: str) -> ApiError:
-        if reason == "timeout":
-            return ApiError(504, "timeout", f"the job ran longer than the server's limit of {self.timeout_s:g} s")
-        return ApiError(409, "cancelled", "the job was cancelled")
+        if reason == "stalled":
+            return ApiError(
+                504,
+                "stalled",
+                f"the job made no progress for {self.stall_timeout_s:g} s (the server's stall limit) and was stopped",
+            )
+        return ApiError(409, *CANCELLED_ERROR)
 
     def info(self) -> dict[str, Any]:
+        timing = self.tracker.snapshot()
         return {
             "id": self.id,
             "tool": self.tool,
             "state": self.state,
-            "progress": {"stage": self.progress.stage, "done": self.progress.done, "total": self.progress.total},
+            "progress": {
+                "stage": timing.stage,
+                "done": timing.done,
+                "total": timing.total,
+                "elapsed_s": self._elapsed(timing.elapsed_s),
+                "eta_s": None if self.state in (DONE, FAILED, CANCELLED) else timing.eta_s,
+                "updated": timing.updated,
+            },
             "created": self.created,
             "started": self.started,
             "finished": self.finished,
@@ -100,26 +116,39 @@ class Job:
             "error": None if self.error is None else {"code": self.error.code, "message": self.error.message},
         }
 
+    def _elapsed(self, running_s: float) -> float:
+        if self.started is None:
+            return 0.0
+        if self.finished is not None:
+            return self.finished - self.started
+        return running_s
+
 
 class JobQueue:
     """At most ``size`` jobs queued or running; ``workers`` threads run them in order of arrival."""
 
-    def __init__(self, size: int, workers: int, timeout_s: float, keep_s: float = 900.0, keep_max: int = 256) -> None:
+    def __init__(
+        self, size: int, workers: int, stall_timeout_s: float, keep_s: float = 900.0, keep_max: int = 256
+    ) -> None:
         self.size = size
-        self.timeout_s = timeout_s
+        self.stall_timeout_s = stall_timeout_s
         self._keep_s = keep_s
         self._keep_max = keep_max
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retouch-job")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._active = 0
+        self._closing = threading.Event()
+        self._monitor = threading.Thread(target=self._watch_stalls, name="retouch-job-monitor", daemon=True)
+        self._monitor.start()
 
     @property
     def active(self) -> int:
         return self._active
 
-    def submit(self, tool: str, work: Work) -> Job:
-        """Queue ``work``; raises ApiError 429 when ``size`` jobs are already queued or running."""
+    def submit(self, tool: str, work: Callable[[Job], Any], expected_s: float | None = None) -> Job:
+        """Queue ``work`` (called with its job: ``job.report`` is the tool's progress callback); raises ApiError
+        429 when ``size`` jobs are already queued or running."""
         with self._lock:
             self._prune()
             if self._active >= self.size:
@@ -129,7 +158,7 @@ class JobQueue:
                     f"the server is busy: {self.size} jobs are queued or running; try again in a moment",
                     headers={"Retry-After": "2"},
                 )
-            job = Job(tool, self.timeout_s)
+            job = Job(tool, self.stall_timeout_s, expected_s)
             self._active += 1
             self._jobs[job.id] = job
         try:
@@ -144,22 +173,26 @@ class JobQueue:
             raise ApiError(404, "job_not_found", f"no job with id '{job_id[:40]}' (finished jobs are kept a while)")
         return job
 
-    async def wait(self, job: Job) -> Job:
-        """Wait for the job without blocking the event loop; raise its error if it failed.
+    def cancel(self, job: Job) -> None:
+        """Stop the job: a queued one at once, a running one at its next progress report."""
+        job.stop("cancelled")
+        if job.state == QUEUED and job.runner is not None and job.runner.cancel():
+            self._finish(job, error=job.stopped_error("cancelled"))
 
-        A job stops itself at its deadline when it reports progress; the grace period covers one that does not.
-        """
-        grace = max(0.0, job.deadline - time.monotonic()) + 5.0
+    async def wait(self, job: Job, limit_s: float | None = None) -> Job:
+        """Wait for the job without blocking the event loop (at most ``limit_s``: then it returns the job as it
+        is); raise its error if it failed or was cancelled. Stalled jobs are failed by the monitor, so an
+        unbounded wait ends."""
         try:
-            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), grace)
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), limit_s)
         except TimeoutError:
-            job.stop("timeout")
-            raise job.stopped_error("timeout") from None
+            return job
         if job.error is not None:
             raise job.error
         return job
 
     def shutdown(self) -> None:
+        self._closing.set()
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
@@ -169,11 +202,13 @@ class JobQueue:
             if job.runner is not None and job.runner.cancelled():
                 self._finish(job, error=ApiError(503, "shutting_down", "the server is shutting down"))
 
-    def _run(self, job: Job, work: Work) -> None:
+    def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:
             job.check()
             job.state, job.started = RUNNING, time.time()
-            result = work(job.report)
+            job.last_progress = time.monotonic()
+            job.tracker.start()
+            result = work(job)
         except JobStopped as stopped:
             self._finish(job, error=job.stopped_error(str(stopped)))
         except BaseException as error:  # every failure becomes the job's JSON error
@@ -182,12 +217,30 @@ class JobQueue:
             self._finish(job, result=result)
 
     def _finish(self, job: Job, result: Any = None, error: ApiError | None = None) -> None:
-        job.result, job.error = (None if job._abandoned else result), error
-        job.state = FAILED if error is not None else DONE
-        job.finished = time.time()
-        with self._lock:
-            self._active -= 1
-        job.future.set_result(None)
+        """The job's outcome, set once (a stalled job is failed by the monitor while its thread may still run)."""
+        with job._finish_lock:
+            if job.future.done():
+                return
+            # the bytes of a file whose client went away cannot be delivered: do not hold them until pruned
+            keep = not (job._abandoned and not isinstance(result, dict))
+            job.result, job.error = (result if keep else None), error
+            if error is None:
+                job.state = DONE
+            else:
+                job.state = CANCELLED if error.code == CANCELLED_ERROR[0] else FAILED
+            job.finished = time.time()
+            with self._lock:
+                self._active -= 1
+            job.future.set_result(None)
+
+    def _watch_stalls(self) -> None:
+        while not self._closing.wait(MONITOR_INTERVAL_S):
+            now = time.monotonic()
+            with self._lock:
+                stalled = [job for job in self._jobs.values() if job.stalled(now)]
+            for job in stalled:
+                job.stop("stalled")
+                self._finish(job, error=job.stopped_error("stalled"))
 
     def _prune(self) -> None:
         """Forget finished jobs older than keep_s, and the oldest finished ones beyond keep_max."""

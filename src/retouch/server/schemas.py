@@ -52,21 +52,39 @@ class DocumentChange(BaseModel):
 
 
 class JobProgress(BaseModel):
-    stage: str
-    done: int
+    stage: str = Field(description="What the job is doing now (empty before its first report).")
+    done: int = Field(description="Units of work done, of total.")
     total: int
+    elapsed_s: float = Field(description="Seconds since the job started running; 0 while it is queued.")
+    eta_s: float | None = Field(
+        description="Estimated seconds left: from the pre-start estimate until the first unit is measured, then "
+        "from the measured rate. null when nothing can be estimated, and once the job has ended."
+    )
+    updated: float = Field(description="Unix time of the last progress report (of the job's creation before one).")
 
 
 class JobInfo(BaseModel):
     id: str
     tool: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: JobProgress
     created: float = Field(description="Unix time.")
     started: float | None
     finished: float | None
     result: DocumentChange | None = Field(description="When done on a document: its new state.")
-    error: ErrorDetail | None = Field(description="When failed: why.")
+    error: ErrorDetail | None = Field(
+        description="When failed or cancelled: why (a cancelled job has code 'cancelled'; a job that made no "
+        "progress for the server's stall limit has code 'stalled')."
+    )
+
+
+class EstimateInfo(BaseModel):
+    """How long a tool is expected to take on a document with given options, on this server."""
+
+    seconds: float = Field(description="Expected seconds of work, from start to finish.")
+    basis: Literal["measured", "typical"] = Field(
+        description="measured: from this machine's earlier runs of the tool and model; typical: built-in figures."
+    )
 
 
 class Stroke(BaseModel):
@@ -125,7 +143,7 @@ class Limits(BaseModel):
     max_upload_bytes: int
     max_megapixels: float
     queue_size: int
-    job_timeout_s: float
+    stall_timeout_s: float = Field(description="A running job that reports no progress for this long is stopped.")
     max_history: int
 
 

@@ -35,7 +35,7 @@ class Services:
             max_history=settings.max_history,
             ttl_s=settings.document_ttl_s,
         )
-        jobs = JobQueue(settings.queue_size, settings.workers, settings.job_timeout_s)
+        jobs = JobQueue(settings.queue_size, settings.workers, settings.stall_timeout_s)
         return cls(settings, store, jobs, {tool.name: tool for tool in tools})
 
     def close(self) -> None:

@@ -15,8 +15,8 @@ class ServerSettings:
     """What ``create_app`` needs; every limit is configurable from ``retouch serve``.
 
     max_upload_bytes bounds a whole request body; max_megapixels bounds a decoded image (413 beyond either).
-    queue_size bounds the tool jobs queued or running at once (429 beyond); workers run them; a job that runs
-    longer than job_timeout_s is stopped at its next progress report (504). Documents (uploads being edited)
+    queue_size bounds the tool jobs queued or running at once (429 beyond); workers run them; a running job that
+    reports no progress for stall_timeout_s is stopped (504), however long it has run. Documents (uploads being edited)
     live in data_dir (a temporary directory removed at shutdown when None), at most max_documents of them,
     each dropped after document_ttl_s unused, each keeping its last max_history edits for undo.
     """
@@ -26,10 +26,10 @@ class ServerSettings:
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
     max_upload_bytes: int = 200 * 1024 * 1024
-    max_megapixels: float = 100.0
+    max_megapixels: float = 150.0
     queue_size: int = 16
     workers: int = 1
-    job_timeout_s: float = 600.0
+    stall_timeout_s: float = 300.0
     max_documents: int = 16
     max_history: int = 50
     document_ttl_s: float = 6 * 3600.0
@@ -42,7 +42,7 @@ class ServerSettings:
             "max_megapixels": self.max_megapixels,
             "queue_size": self.queue_size,
             "workers": self.workers,
-            "job_timeout_s": self.job_timeout_s,
+            "stall_timeout_s": self.stall_timeout_s,
             "max_documents": self.max_documents,
             "max_history": self.max_history,
             "document_ttl_s": self.document_ttl_s,

@@ -1,4 +1,4 @@
-"""Jobs: the progress and outcome of tool runs on documents; poll until the state is done or failed."""
+"""Jobs: the progress and outcome of tool runs on documents; poll until the state is done, failed or cancelled."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from retouch.server.errors import ApiError
 from retouch.server.routers.documents import ERRORS
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=ERRORS)
 ServicesDep = Annotated[Services, Depends(get_services)]
+CANCEL_WAIT_S = 3.0  # tools stop within about 2 s of a cancel
 
 
 @router.get("/{job_id}", response_model=JobInfo, summary="A job's state, progress and result")
@@ -21,7 +23,13 @@ async def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
 
 @router.delete("/{job_id}", response_model=JobInfo, summary="Cancel a job")
 async def cancel_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
-    """A queued job never starts; a running one stops at its next progress report."""
+    """A queued job never starts; a running one stops within a second or two. The answer comes once it has
+    stopped (state "cancelled"), or after CANCEL_WAIT_S with the job as it is then; a job that had already
+    ended is answered as it ended."""
     job = services.jobs.get(job_id)
-    job.stop("cancelled")
+    services.jobs.cancel(job)
+    try:
+        await services.jobs.wait(job, CANCEL_WAIT_S)
+    except ApiError:  # the job's own outcome (cancelled, or failed meanwhile) is in its info
+        pass
     return job.info()

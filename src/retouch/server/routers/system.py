@@ -42,7 +42,7 @@ async def info(services: ServicesDep) -> dict[str, Any]:
             "max_upload_bytes": settings.max_upload_bytes,
             "max_megapixels": settings.max_megapixels,
             "queue_size": settings.queue_size,
-            "job_timeout_s": settings.job_timeout_s,
+            "stall_timeout_s": settings.stall_timeout_s,
             "max_history": settings.max_history,
         },
         "tools": tools,

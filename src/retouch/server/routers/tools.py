@@ -6,6 +6,7 @@ each tool's options model from the endpoint's signature.
 
 import asyncio
 import inspect
+import time
 from typing import Annotated, Any
 
 import numpy as np
@@ -17,12 +18,15 @@ from retouch import masks as mask_ops
 from retouch.errors import InvalidInput
 from retouch.server import imaging
 from retouch.server.errors import ApiError
+from retouch.server.jobs import Job
+from retouch.server.options import tool_arguments
 from retouch.server.routers.documents import ERRORS
 from retouch.server.schemas import JobInfo, StrokeMask
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
 from retouch.server.tools import ToolSpec
-from retouch.types import ProgressCallback
+from retouch.tools import estimate
+from retouch.types import Picture
 
 MASK_PARAMETERS = ("mask", "strokes", "boxes")
 
@@ -48,7 +52,7 @@ def tool_router(spec: ToolSpec) -> APIRouter:
     ) -> Response:
         if (document is None) == (image is None):
             raise ApiError(422, "invalid_request", "send exactly one of 'document' (an id) or 'image' (a file)")
-        stroke_mask = _parse_strokes(strokes)
+        stroke_mask = parse_strokes(strokes)
         if spec.uses_mask and mask is None and stroke_mask is None and not boxes:
             raise ApiError(422, "invalid_request", "send a mask: 'mask' (an image), 'strokes' or 'boxes'")
         mask_file = await mask.read() if mask is not None else None
@@ -56,21 +60,25 @@ def tool_router(spec: ToolSpec) -> APIRouter:
 
         if document is not None:
             doc = services.store.get(document)
+            plan = quiet_estimate(spec, (doc.width, doc.height), options, None, services.settings.device)
             job = services.jobs.submit(
-                spec.name, lambda progress: _edit_document(services, spec, doc, options, masks, progress)
+                spec.name,
+                lambda job: _edit_document(services, spec, doc, options, masks, job),
+                None if plan is None else plan.seconds,
             )
             if not wait:
                 return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
-            await _wait(services, job)
+            # the edit is committed to the document whether or not this client is still there to see it
+            await services.jobs.wait(job)
             return JSONResponse(job.info())
 
         assert image is not None
         data = await image.read()
         filename = image.filename or "image"
         job = services.jobs.submit(
-            spec.name, lambda progress: _edit_file(services, spec, data, filename, options, masks, quality, progress)
+            spec.name, lambda job: _edit_file(services, spec, data, filename, options, masks, quality, job)
         )
-        await _wait(services, job)
+        await _wait_for_file(services, job)
         content, fmt = job.take_result()
         name = imaging.download_name(filename, fmt, spec.name)
         return Response(
@@ -104,7 +112,7 @@ def tool_router(spec: ToolSpec) -> APIRouter:
     return router
 
 
-def _parse_strokes(strokes: str | None) -> StrokeMask | None:
+def parse_strokes(strokes: str | None) -> StrokeMask | None:
     if not strokes:
         return None
     try:
@@ -115,12 +123,27 @@ def _parse_strokes(strokes: str | None) -> StrokeMask | None:
         raise ApiError(422, "invalid_request", f"strokes{'.' + where if where else ''}: {first['msg']}") from None
 
 
-async def _wait(services: Services, job: Any) -> None:
+async def _wait_for_file(services: Services, job: Job) -> None:
     try:
         await services.jobs.wait(job)
-    except asyncio.CancelledError:  # the client went away: nobody will collect the result
+    except asyncio.CancelledError:  # the client went away: nobody can collect the edited file
         job.abandon()
         raise
+
+
+def _run_timed(
+    services: Services, spec: ToolSpec, picture: Picture, mask: np.ndarray | None, options: Any, job: Job
+) -> Picture:
+    """Run the tool with the job's progress, its estimate made from the picture and mask; the time it took is
+    recorded for later estimates."""
+    plan = quiet_estimate(spec, picture.size, options, mask, services.settings.device)
+    if plan is not None:
+        job.expect(plan.seconds)
+    started = time.monotonic()
+    result = spec.run(picture, mask, options, services.settings.device, job.report)
+    if plan is not None:
+        estimate.record(plan, time.monotonic() - started)
+    return result
 
 
 def _edit_document(
@@ -129,12 +152,12 @@ def _edit_document(
     doc: Document,
     options: Any,
     masks: dict[str, Any] | None,
-    progress: ProgressCallback,
+    job: Job,
 ) -> dict[str, Any]:
     picture, revision = services.store.picture(doc)
-    mask = _build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
-    result = spec.run(picture, mask, options, services.settings.device, progress)
-    progress("saving", 0, 1)
+    mask = build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
+    result = _run_timed(services, spec, picture, mask, options, job)
+    job.report("saving", 0, 1)
     changed = services.store.commit(doc, result, spec.name, revision)
     return {"document": doc.info(), "changed": changed.to_dict()}
 
@@ -147,16 +170,32 @@ def _edit_file(
     options: Any,
     masks: dict[str, Any] | None,
     quality: int | None,
-    progress: ProgressCallback,
+    job: Job,
 ) -> tuple[bytes, str]:
     picture = imaging.decode(data, services.settings.max_pixels, filename)
-    mask = _build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
-    result = spec.run(picture, mask, options, services.settings.device, progress)
-    progress("encoding", 0, 1)
+    mask = build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
+    result = _run_timed(services, spec, picture, mask, options, job)
+    job.report("encoding", 0, 1)
     return imaging.encode(result, quality)
 
 
-def _build_mask(
+def tool_estimate(
+    spec: ToolSpec, size: tuple[int, int], options: Any, mask: np.ndarray | None, device: str
+) -> estimate.Estimate:
+    """The pre-start estimate of ``spec``'s tool on a picture of ``size`` with the validated form ``options``."""
+    arguments = tool_arguments(spec.fields, options)
+    return estimate.for_tool(spec.name, size, arguments, mask=mask, device=device)
+
+
+def quiet_estimate(
+    spec: ToolSpec, size: tuple[int, int], options: Any, mask: np.ndarray | None, device: str
+) -> estimate.Estimate | None:
+    """The estimate, or None for a tool without one or wrong options (the tool itself then says what is wrong)."""
+    arguments = tool_arguments(spec.fields, options)
+    return estimate.try_for_tool(spec.name, size, arguments, mask=mask, device=device)
+
+
+def build_mask(
     size: tuple[int, int],
     max_pixels: int,
     *,
