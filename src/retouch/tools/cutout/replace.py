@@ -12,7 +12,7 @@ import numpy as np
 from retouch.errors import InvalidInput
 from retouch.ops.composite import over
 from retouch.tools.cutout.extract import extract, on_transparency
-from retouch.tools.options.cutout import FITS
+from retouch.tools.options.cutout import BLUR_RANGE, FITS
 from retouch.types import Picture, ProgressCallback, no_progress
 
 Background = str | os.PathLike[str] | Picture
@@ -38,9 +38,10 @@ def replace_background(
 ) -> Picture:
     """Put the subject of ``picture`` on a new background.
 
-    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. background: a colour ("white", "#1e90ff", "30,144,255"), "blur" (the photo's own background, blurred by
-    ``blur`` pixels of Gaussian sigma; default ``default_blur``), "transparent", a Picture, or the path of an image
-    file. fit: how a background image covers the frame, "fill" (cover, cropping the excess) or "fit" (all of it
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. background: a colour ("white",
+    "#1e90ff", "30,144,255"), "blur" (the photo's own background, blurred by ``blur`` pixels of Gaussian sigma,
+    0.1 to 2000; default ``default_blur``; a blur past the long side is the long side's, an even wash),
+    "transparent", a Picture, or the path of an image file. fit: how a background image covers the frame, "fill" (cover, cropping the excess) or "fit" (all of it
     visible, the margins filled with a blurred cover). harmonize: adjust the subject's colour and exposure to the
     new background and let its light wrap around the edges. shadow: add a soft contact shadow under the subject.
     model, refine, device, progress: as for ``cutout``.
@@ -49,28 +50,28 @@ def replace_background(
     """
     if fit not in FITS:
         raise InvalidInput(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")
-    if blur is not None and not (np.isfinite(blur) and blur > 0):
-        raise InvalidInput(f"blur must be a positive number of pixels, got {blur!r}")
+    if blur is not None and not (np.isfinite(blur) and BLUR_RANGE.low <= blur <= BLUR_RANGE.high):
+        raise InvalidInput(
+            f"blur must be a Gaussian sigma of {BLUR_RANGE.low:g} to {BLUR_RANGE.high:g} pixels, got {blur!r}"
+        )
     kind, value = _classify(background)
     found = extract(picture, model=model, refine=refine, device=device, progress=progress)
     if kind == "transparent":
         return on_transparency(picture, found).with_operation(f"replace background (model={found.model}, transparent)")
     progress("compose", 0, 1)
-    rgb = picture.rgb_float()
     size = picture.size
+    cover: np.ndarray | None
     if kind == "blur":
-        sigma = blur if blur is not None else default_blur(*size)
-        layer, cover = blurred_background(rgb, found.alpha, sigma), np.ones(rgb.shape[:2], np.float32)
+        sigma = min(blur if blur is not None else default_blur(*size), float(max(size)))
+        layer, cover = blurred_background(picture.rgb_float(), found.alpha, sigma), None
     elif kind == "colour":
         r, g, b, a = value
-        layer = np.empty_like(rgb)
-        layer[:] = (r, g, b)
-        cover = np.full(rgb.shape[:2], a, dtype=np.float32)
+        layer, cover = np.float32([r, g, b]), None if a >= 1.0 else np.float32(a)
     else:
         layer, cover = fitted_image(value, size, fit)
     alpha, out = composite(found.foreground, found.alpha, layer, cover, harmonize=harmonize, shadow=shadow)
     progress("compose", 1, 1)
-    result = picture.with_float(out, alpha=None if np.all(alpha >= 1.0) else alpha)
+    result = picture.with_float(out, alpha=None if alpha is None or np.all(alpha >= 1.0) else alpha)
     label = kind if kind != "image" else f"image, {fit}"
     return result.with_operation(f"replace background (model={found.model}, {label})")
 
@@ -79,47 +80,119 @@ def composite(
     foreground: np.ndarray,
     alpha: np.ndarray,
     background: np.ndarray,
-    cover: np.ndarray,
+    cover: np.ndarray | None,
     *,
     harmonize: bool = True,
     shadow: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | None, np.ndarray]:
     """The subject (``foreground`` colours, ``alpha``) over ``background`` whose own opacity is ``cover``.
 
-    Returns (alpha, colours) of the result, float32; colours are not premultiplied.
+    background: HxWx3 float32, changed in place, or one colour (3,). cover: HxW or one float32, or None where the
+    background is opaque everywhere. Returns (alpha, colours) of the result, float32; alpha is None where the
+    result is opaque everywhere; colours are not premultiplied.
+    Only the subject's bounding box is harmonized and blended: everywhere else the result is the background.
     """
-    from retouch.tools.cutout.harmonize import harmonize as harmonized
+    from retouch.tools.cutout.harmonize import mix
     from retouch.tools.cutout.shadow import contact_shadow
 
-    subject = harmonized(foreground, alpha, background) if harmonize else foreground
-    if shadow:
-        background = background * (1.0 - contact_shadow(alpha))[:, :, None]
-    out_alpha, colours = over(subject, alpha, background, cover)
-    return out_alpha.astype(np.float32), np.clip(colours, 0.0, 1.0).astype(np.float32)
+    box = _bounding_box(alpha)
+    subject = None  # the subject's colours within the box
+    if box is not None:
+        subject = _harmonized(foreground, alpha, background, box) if harmonize else foreground[box]
+    if shadow:  # on the background only: the subject was matched to the background's own light
+        darkening = 1.0 - contact_shadow(alpha)
+        if background.ndim == 1:
+            background = np.multiply.outer(darkening, background)
+        else:
+            import cv2
+
+            cv2.multiply(background, cv2.merge([darkening] * 3), dst=background)
+    if cover is not None:
+        whole = foreground
+        if box is not None and harmonize:
+            whole = foreground.copy()
+            whole[box] = subject
+        out_alpha, colours = over(whole, alpha, background, cover)
+        return out_alpha.astype(np.float32), np.clip(colours, 0.0, 1.0).astype(np.float32)
+    if background.ndim == 1:
+        out = np.empty((*alpha.shape, 3), np.float32)
+        out[:] = background
+    else:
+        out = background
+    if box is not None and subject is not None:  # "over" an opaque background, where there is a subject
+        region = out[box]
+        mix(subject, region, alpha[box], out=region)
+    return None, out
+
+
+def _harmonized(
+    foreground: np.ndarray, alpha: np.ndarray, background: np.ndarray, box: tuple[slice, slice]
+) -> np.ndarray:
+    """The foreground within ``box`` matched to ``background`` (HxWx3 or one colour): colour, then light wrap."""
+    from retouch.tools.cutout.harmonize import adjust_colour, colour_gains, light_wrap, wrap_radius
+
+    gains = colour_gains(foreground[box], alpha[box], background)
+    radius = wrap_radius(alpha.shape)
+    near = _grown(box, radius, alpha.shape)  # the light wrap reads this far around the box
+    subject = adjust_colour(foreground[near], gains)
+    light_wrap(subject, alpha[near], background if background.ndim == 1 else background[near], radius)
+    (rows, columns), (top, left) = box, (near[0].start, near[1].start)
+    return subject[rows.start - top : rows.stop - top, columns.start - left : columns.stop - left]
+
+
+def _bounding_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """The rows and columns where ``alpha`` is above zero; None where it is zero everywhere."""
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return None
+    columns = np.flatnonzero(alpha.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
+
+
+def _grown(box: tuple[slice, slice], margin: int, shape: tuple[int, int]) -> tuple[slice, slice]:
+    rows, columns = box
+    height, width = shape
+    return (
+        slice(max(rows.start - margin, 0), min(rows.stop + margin, height)),
+        slice(max(columns.start - margin, 0), min(columns.stop + margin, width)),
+    )
 
 
 def blurred_background(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
-    """The photo blurred with the subject left out (normalized convolution), so it casts no glow around itself."""
+    """The photo blurred with the subject left out (normalized convolution), so it casts no glow around itself.
+
+    The blurs are done on a shrunk copy (``blur.shrink``), the divisions at full resolution: where the weights are
+    small (inside the subject) their ratio changes too fast to be enlarged.
+    """
     import cv2
 
-    weight = (1.0 - alpha).astype(np.float32)
-    blurred = cv2.GaussianBlur(rgb * weight[:, :, None], (0, 0), sigma)
-    norm = cv2.GaussianBlur(weight, (0, 0), sigma)
-    result = blurred / np.maximum(norm, 1e-3)[:, :, None]
+    from retouch.tools.cutout.blur import shrink
+    from retouch.tools.cutout.harmonize import mix
+
+    weight = 1.0 - alpha
+    stack = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # the photo weighted by how clear it is, and that weight
+    cv2.multiply(stack, cv2.merge([weight] * 4), dst=stack)
+    shrunk = shrink(stack, sigma)
+    del stack, weight
+
+    def normalized(blur: float, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        """(colours, total weight) of the blur of the clear pixels, at full resolution."""
+        blurred = shrunk.enlarge(shrunk.blur(blur))
+        norm = blurred[:, :, 3]
+        return cv2.divide(blurred[:, :, :3], cv2.merge([np.maximum(norm, floor)] * 3)), norm
+
+    result, norm = normalized(sigma, 1e-3)
     thin = norm < 0.05  # deep inside a large subject: borrow from a much wider neighbourhood
     if np.any(thin):
-        wide = 4 * sigma
-        far = cv2.GaussianBlur(rgb * weight[:, :, None], (0, 0), wide)
-        far_norm = cv2.GaussianBlur(weight, (0, 0), wide)
-        fallback = far / np.maximum(far_norm, 1e-6)[:, :, None]
+        fallback, far_norm = normalized(4 * sigma, 1e-6)
         fallback[far_norm < 1e-6] = rgb.reshape(-1, 3).mean(axis=0)
-        result[thin] = fallback[thin]
-    return np.clip(result, 0.0, 1.0).astype(np.float32)
+        mix(fallback, result, thin.astype(np.float32), out=result)
+    return np.clip(result, 0.0, 1.0, out=result)
 
 
-def fitted_image(image: Picture, size: tuple[int, int], fit: str) -> tuple[np.ndarray, np.ndarray]:
-    """A background picture brought to ``size``: colours (HxWx3) and opacity (HxW)."""
-    import cv2
+def fitted_image(image: Picture, size: tuple[int, int], fit: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A background picture brought to ``size``: colours (HxWx3) and opacity (HxW; None where it has no alpha)."""
+    from retouch.tools.cutout.blur import gaussian_blur
 
     width, height = size
     rgb = image.rgb_float()
@@ -131,18 +204,19 @@ def fitted_image(image: Picture, size: tuple[int, int], fit: str) -> tuple[np.nd
         return filled, filled_alpha
     fit_scale = min(width / src_w, height / src_h)
     inner, inner_alpha = _scaled_centre(rgb, cover_alpha, fit_scale, None)
-    layer = cv2.GaussianBlur(filled, (0, 0), max(2.0, 0.02 * max(width, height)))  # the margins: a soft echo
-    alpha_layer = filled_alpha.copy()
+    layer = gaussian_blur(filled, max(2.0, 0.02 * max(width, height)))  # the margins: a soft echo
     ih, iw = inner.shape[:2]
     top, left = (height - ih) // 2, (width - iw) // 2
     layer[top : top + ih, left : left + iw] = inner
-    alpha_layer[top : top + ih, left : left + iw] = inner_alpha
-    return layer, alpha_layer
+    if filled_alpha is not None and inner_alpha is not None:
+        filled_alpha[top : top + ih, left : left + iw] = inner_alpha
+    return layer, filled_alpha
 
 
 def _scaled_centre(
     rgb: np.ndarray, alpha: np.ndarray | None, scale: float, crop_to: tuple[int, int] | None
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``rgb`` (and ``alpha``) scaled, then cut to ``crop_to`` (width, height) about the centre; new arrays."""
     import cv2
 
     src_h, src_w = rgb.shape[:2]
@@ -150,20 +224,16 @@ def _scaled_centre(
     if crop_to is not None:
         new_w, new_h = max(new_w, crop_to[0]), max(new_h, crop_to[1])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    scaled = np.clip(cv2.resize(rgb, (new_w, new_h), interpolation=interpolation), 0.0, 1.0)
-    opacity = (
-        np.ones((new_h, new_w), np.float32)
-        if alpha is None
-        else np.clip(cv2.resize(alpha, (new_w, new_h), interpolation=interpolation), 0.0, 1.0)
-    )
-    if crop_to is None:
-        return scaled.astype(np.float32), opacity.astype(np.float32)
-    width, height = crop_to
-    top, left = (new_h - height) // 2, (new_w - width) // 2
-    return (
-        scaled[top : top + height, left : left + width].astype(np.float32),
-        opacity[top : top + height, left : left + width].astype(np.float32),
-    )
+
+    def scaled(values: np.ndarray) -> np.ndarray:
+        out = cv2.resize(values, (new_w, new_h), interpolation=interpolation)
+        if crop_to is not None:
+            width, height = crop_to
+            top, left = (new_h - height) // 2, (new_w - width) // 2
+            out = out[top : top + height, left : left + width]
+        return np.clip(out, 0.0, 1.0)  # cubic overshoots
+
+    return scaled(rgb), None if alpha is None else scaled(alpha)
 
 
 def _classify(background: Background) -> tuple[str, object]:

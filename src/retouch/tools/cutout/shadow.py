@@ -13,8 +13,11 @@ def contact_shadow(alpha: np.ndarray) -> np.ndarray:
     """How much each pixel is darkened (float32 HxW in [0, OPACITY]); zeros when there is no subject."""
     import cv2
 
+    from retouch.tools.cutout.blur import gaussian_blur
+
     height, width = alpha.shape
-    rows = np.flatnonzero((alpha > 0.5).any(axis=1))
+    solid = alpha > 0.5
+    rows = np.flatnonzero(solid.any(axis=1))
     if rows.size == 0:
         return np.zeros_like(alpha, dtype=np.float32)
     top, bottom = int(rows[0]), int(rows[-1])
@@ -24,8 +27,10 @@ def contact_shadow(alpha: np.ndarray) -> np.ndarray:
     # Flatten the base onto the ground line (the subject's bottom row), then soften it.
     matrix = np.float32([[1, 0, 0], [0, SQUASH, bottom * (1 - SQUASH)]])
     flat = cv2.warpAffine(silhouette, matrix, (width, height), flags=cv2.INTER_LINEAR)
-    columns = np.flatnonzero((alpha > 0.5).any(axis=0))
+    columns = np.flatnonzero(solid.any(axis=0))
     sigma = max(1.0, 0.04 * float(columns[-1] - columns[0] + 1))
-    soft = cv2.GaussianBlur(flat, (0, 0), sigmaX=sigma, sigmaY=sigma * SQUASH + 1.0)
+    soft = gaussian_blur(flat, sigma, sigma * SQUASH + 1.0)
     peak = float(soft.max())
-    return (OPACITY * soft / peak).astype(np.float32) if peak > 0 else soft
+    if peak > 0:
+        soft *= np.float32(OPACITY / peak)
+    return soft

@@ -77,13 +77,17 @@ FIT = Option(
     labels={"fill": "Fill the frame", "fit": "Show all of it"},
     when=("background", "image"),
 )
+# The portrait-mode blur's Gaussian sigma (pixels). Past the image's long side a blur is an even wash of the
+# background's colours (it is done as the long side's); 2000 is past the long side of nearly any photo.
+BLUR_RANGE = Range(0.1, 2000.0)
 BLUR = Option(
     "blur",
     float,
     None,
-    "With background blur: Gaussian sigma in pixels.",
+    "With background blur: Gaussian sigma in pixels (default 1.2% of the long side; past the long side, an even "
+    "wash).",
     "Blur",
-    bounds=Range(0.1),
+    bounds=BLUR_RANGE,
     http_bounds=Range(0, 500, above=True),
     when=("background", "blur"),
 )
