@@ -54,7 +54,8 @@ def test_the_estimate_line_is_printed_once_the_work_starts(tmp_path, home, monke
     assert re.fullmatch(r"upscale: about (39|40) s on this machine\n", err), err
 
     for flag in ("--quiet", "--json"):
-        code, _, err = cli(capsys, flag, "upscale", str(source), "--model", "tiny-srvgg", "-o", str(tmp_path / f"b{flag}.png"))
+        target = str(tmp_path / f"b{flag}.png")
+        code, _, err = cli(capsys, flag, "upscale", str(source), "--model", "tiny-srvgg", "-o", target)
         assert code == 0 and err == ""
 
     code, _, err = cli(capsys, "upscale", str(source), "--model", "tiny-srvgg", "--scale", "40")

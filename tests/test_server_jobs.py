@@ -30,12 +30,12 @@ def poll(client, job_id: str, until, limit_s: float = 60.0) -> dict:
 
 
 def test_a_job_reporting_progress_runs_past_the_stall_limit_and_finishes() -> None:
-    queue = JobQueue(size=2, workers=1, stall_timeout_s=0.3)
+    queue = JobQueue(size=2, workers=1, stall_timeout_s=1.0)
 
     def steady(job) -> str:
-        for step in range(12):  # 1.2 s in all, four times the limit
-            job.report("working", step, 12)
-            time.sleep(0.1)
+        for step in range(60):  # 3 s in all, three times the limit
+            job.report("working", step, 60)
+            time.sleep(0.05)
         return "finished"
 
     job = queue.submit("steady", steady)
@@ -92,7 +92,7 @@ def test_eta_is_a_number_after_the_first_unit_and_falls() -> None:
         progress = job.info()["progress"]
         assert progress["done"] == step and isinstance(progress["eta_s"], float)
         etas.append(progress["eta_s"])
-    assert etas == sorted(etas, reverse=True) and etas[-1] < etas[0]
+    assert etas[-1] < etas[0]  # 2 units left against 5 (each step's own time varies on a busy machine)
     for event in go:
         event.set()
     job.future.result(timeout=10)
@@ -196,10 +196,12 @@ def test_estimates_answer_for_every_tool_and_learn_from_runs(home, monkeypatch) 
 def test_estimates_refuse_bad_input() -> None:
     with api_client() as client:
         doc = upload(client, PNG)["id"]
-        assert_error(client.post("/api/estimate/erase", data={"document": "AAAAAAAAAAAAAAAAAAAAAA"}), 404, "document_not_found")
-        assert_error(client.post("/api/estimate/upscale", data={"document": doc, "scale": "40"}), 422, "invalid_request")
-        assert_error(client.post("/api/estimate/erase", data={"document": doc, "engine": "nope"}), 422, "invalid_request")
-        assert_error(client.post("/api/estimate/upscale", data={"document": doc, "model": "migan"}), 422, "invalid_options")
+        unknown = {"document": "AAAAAAAAAAAAAAAAAAAAAA"}
+        assert_error(client.post("/api/estimate/erase", data=unknown), 404, "document_not_found")
+        for tool, fields in [("upscale", {"scale": "40"}), ("erase", {"engine": "nope"})]:
+            assert_error(client.post(f"/api/estimate/{tool}", data={"document": doc, **fields}), 422, "invalid_request")
+        wrong_model = client.post("/api/estimate/upscale", data={"document": doc, "model": "migan"})
+        assert "migan" in assert_error(wrong_model, 422, "invalid_options")
         assert_error(client.post("/api/estimate/erase", data={"document": doc, "boxes": "1,2"}), 400, "invalid_input")
         assert_error(client.post("/api/estimate/erase", data={}), 422, "invalid_request")
         assert_error(client.post("/api/estimate/nope", data={"document": doc}), 404, "not_found")

@@ -1,10 +1,10 @@
 """How long a tool will take, before it starts: for a picture size and the tool's options, on this machine.
 
 Each tool has a cost model in "typical seconds": built-in figures measured on a 2-core CPU ("Intel(R) Xeon(R)
-Processor @ 2.60GHz", AVX-512 without bfloat16, ONNX Runtime 1.32 and PyTorch 2.13 float32, two threads). What a run on this machine
-actually took, divided by its typical seconds, is a speed factor kept per tool, model and device (an average
-weighted towards recent runs), in memory and in ``$RETOUCH_HOME/timings.json`` beside the cached models (written
-atomically). An estimate is the typical seconds times that factor ("measured"), or the typical seconds alone
+Processor @ 2.60GHz", AVX-512 without bfloat16, ONNX Runtime 1.32 and PyTorch 2.13 float32, two threads). What a
+run on this machine actually took, divided by its typical seconds, is a speed factor kept per tool, model and
+device (an average weighted towards recent runs), in memory and in ``$RETOUCH_HOME/timings.json`` beside the
+cached models (written atomically). An estimate is the typical seconds times that factor ("measured"), or the typical seconds alone
 where this machine has not run that tool and model yet ("typical").
 
 Nothing heavy happens here: no model is loaded, no network runs; masks are only measured (bounding boxes).

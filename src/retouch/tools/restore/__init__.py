@@ -91,9 +91,7 @@ def restore(
     if colour > 0:
         from retouch.tools.restore.oldphoto.colour import correct_colour_cast
 
-        log.progress("colour", 0, 1)
-        image = correct_colour_cast(image, colour)
-        log.progress("colour", 1, 1)
+        image = correct_colour_cast(image, colour, log.progress)
         log.steps.append(f"colour {colour:g}")
     if denoise > 0:
         from retouch.tools.restore.oldphoto.denoise import denoise as denoise_image

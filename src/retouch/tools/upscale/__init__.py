@@ -51,8 +51,8 @@ def upscale(
     ``retouch.list_models("upscale")``). tile: tile side in input pixels, at least 32 (default 640; smaller tiles
     use less memory). device: "auto", "cpu" or "cuda". progress: called with ("upscale", done, total) in steps
     of a tile (``Network.steps`` per tile: a few seconds each on a CPU), and repeated in between; it may raise
-    to stop the work (within a fraction of a second). denoise: for realesr-general-x4v3 only, the strength in [0, 1], from 0 (keep noise) to 1 (default
-    0.5). precision (CPU): "auto" (bfloat16 where the CPU computes it natively, else float32), "fp32" (the
+    to stop the work (within a fraction of a second). denoise: for realesr-general-x4v3 only, the strength in
+    [0, 1], from 0 (keep noise) to 1 (default 0.5). precision (CPU): "auto" (bfloat16 where the CPU computes it natively, else float32), "fp32" (the
     reference's results) or "bf16".
     Returns a new Picture of round(height * scale) x round(width * scale), in the input's bit depth and channels
     (greyscale stays greyscale), alpha enlarged too (bicubic), with "upscale (model=..., scale=...)" recorded for

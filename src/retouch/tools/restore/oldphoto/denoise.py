@@ -84,8 +84,9 @@ def _non_local_means(plane: np.ndarray, h: float, progress: ProgressCallback) ->
     for done, y0 in enumerate(starts, 1):
         y1 = min(height, y0 + rows)
         top, bottom = max(0, y0 - NLM_REACH), min(height, y1 + NLM_REACH)
+        rows_read = np.ascontiguousarray(plane[top:bottom])
         band = cv2.fastNlMeansDenoising(
-            np.ascontiguousarray(plane[top:bottom]), None, h=h, templateWindowSize=NLM_TEMPLATE, searchWindowSize=NLM_SEARCH
+            rows_read, None, h=h, templateWindowSize=NLM_TEMPLATE, searchWindowSize=NLM_SEARCH
         )
         out[y0:y1] = band[y0 - top : y1 - top]
         progress(STAGE, done, len(starts))
