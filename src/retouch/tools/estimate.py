@@ -31,13 +31,13 @@ RECENT_WEIGHT = 0.5  # weight of the newest run in the speed factor
 FACTOR_LIMITS = (0.02, 50.0)  # a run this far off typical is an outlier (a paused machine), not a speed
 MIN_RECORD_S = 1.0  # shorter runs measure start-up overheads, not speed: they are not recorded (nor written)
 
-# Measured on the CPU above while other work shared it (load average 7 to 10), the faster of the runs.
-# Upscale, ONNX Runtime float32, a 160-pixel tile of realesrgan-x4plus, a 320-pixel one of
-# realesr-animevideov3:
-RRDB_DENSE_BLOCK_S = 11.7  # seconds per trunk megapixel of one of RRDBNet's dense blocks (69 in x4plus)
-RRDB_HEAD_S = 74.0  # seconds per trunk megapixel of RRDBNet's head (its output is 4x the trunk's size)
-COMPACT_CONV_S = 3.0  # seconds per input megapixel of one 64-channel convolution of a compact network
-UPSCALE_LOAD_S = {"rrdbnet": 8.0, "srvgg-compact": 0.5}  # weights read, ONNX sessions built (once per process)
+# Measured on the CPU above while other work shared it (load average 4 to 10), the faster of the runs.
+# Upscale, ONNX Runtime float32 in pieces (upscale.networks), a 160-pixel tile of realesrgan-x4plus, a 320-pixel
+# one of realesr-animevideov3 (load average 4):
+RRDB_DENSE_BLOCK_S = 5.0  # seconds per trunk megapixel of one of RRDBNet's dense blocks (69 in x4plus)
+RRDB_HEAD_S = 27.0  # seconds per trunk megapixel of RRDBNet's head (its output is 4x the trunk's size)
+COMPACT_CONV_S = 0.9  # seconds per input megapixel of one 64-channel convolution of a compact network
+UPSCALE_LOAD_S = {"rrdbnet": 7.0, "srvgg-compact": 0.5}  # weights read, ONNX sessions built (once per process)
 # Erase: the patch engine on kodim01 (80 and 200 pixel boxes) and a 12 MP tiling of it (40 and 400 pixel boxes),
 # its time split between the hole and the crop around it (the two grow together); LaMa on 512x512, big-lama's
 # layout with random weights, float32.
@@ -56,9 +56,10 @@ CUTOUT_PIXEL_S = 0.11
 # networks' compute (U2-Net 320: about 50 GFLOP; ISNet and BiRefNet-lite 1024: 150 to 500 GFLOP) at this
 # machine's convolution rate (about 60 GFLOP/s, from the upscaling figures); the first run corrects them.
 SEGMENT_S = {320: 1.0, 1024: 6.0}
-# Restore, on kodim04 (0.39 MP): colour and denoise at their defaults; scratches found and erased; the face
-# detector (RetinaFace); GFPGAN v1.4's network at 512x512 with random weights.
-RESTORE_PIXEL_S = 5.9  # per megapixel, colour and denoise (non-local means)
+# Restore: colour and denoise at their defaults on kodim01 enlarged to 12 MP (load average 4); on kodim04
+# (0.39 MP, load average 8): scratches found and erased, the face detector (RetinaFace), GFPGAN v1.4's network at
+# 512x512 with random weights.
+RESTORE_PIXEL_S = 2.2  # per megapixel, colour and denoise (non-local means)
 SCRATCH_PIXEL_S = 8.8  # per megapixel, finding scratches and erasing them
 FACE_S = 16.0  # one face through GFPGAN, aligned and pasted
 FACE_DETECT_S = 0.3
