@@ -38,11 +38,12 @@ RRDB_DENSE_BLOCK_S = 5.0  # seconds per trunk megapixel of one of RRDBNet's dens
 RRDB_HEAD_S = 27.0  # seconds per trunk megapixel of RRDBNet's head (its output is 4x the trunk's size)
 COMPACT_CONV_S = 0.9  # seconds per input megapixel of one 64-channel convolution of a compact network
 UPSCALE_LOAD_S = {"rrdbnet": 7.0, "srvgg-compact": 0.5}  # weights read, ONNX sessions built (once per process)
-# Erase: the patch engine on kodim01 (80 and 200 pixel boxes) and a 12 MP tiling of it (40 and 400 pixel boxes),
-# its time split between the hole and the crop around it (the two grow together); LaMa on 512x512, big-lama's
-# layout with random weights, float32.
-PATCH_HOLE_S = 4.7  # seconds per megapixel of hole
-PATCH_CROP_S = 0.48  # seconds per megapixel of crop around it
+# Erase: the patch engine on kodim01 (80 and 200 pixel boxes) and a 12 MP tiling of it (40 and 400 pixel boxes)
+# at load average 8, halved as a 12 MP erase of two holes ran at load average 3; its time split between the hole
+# and the crop around it (the two grow together). LaMa on 512x512, big-lama's layout with random weights, float32
+# (load average 8).
+PATCH_HOLE_S = 2.35  # seconds per megapixel of hole
+PATCH_CROP_S = 0.24  # seconds per megapixel of crop around it
 LAMA_S = 126.0  # seconds per megapixel of crop seen by LaMa
 LAMA_LOAD_S = 5.0  # reading 200 MB and fusing its layers
 MIGAN_S = 1.5  # one 512x512 pipeline run (not measurable here: its weights cannot be had; a quarter of LaMa's
