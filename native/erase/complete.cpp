@@ -205,7 +205,18 @@ std::vector<int32_t> listed(const Mask& m) {
 }
 
 // Expectation-maximisation at one level (Wexler, Shechtman and Irani 2007), in place.
-void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t seed) {
+Schedule schedule(bool coarsest, bool full_size, bool thin) {
+    return coarsest || thin ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
+}
+
+size_t count_set(const Mask& m) {
+    size_t n = 0;
+    for (uint8_t b : m.v) n += b != 0;
+    return n;
+}
+
+void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t seed,
+                    const std::function<void()>& iteration_done) {
     Level& level = levels[index];
     const Level* coarser = index + 1 < static_cast<int>(levels.size()) ? &levels[index + 1] : nullptr;
     const int h = level.img.height, w = level.img.width, r = PATCH_RADIUS;
@@ -240,7 +251,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
     }
 
     // thin holes have few levels and few targets: every level gets the coarsest level's full search
-    Schedule plan = coarsest || thin ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
+    Schedule plan = schedule(coarsest, full_size, thin);
     if (plan.radius == 0) plan.radius = std::max(h, w);
     // features change only where the hole's pixels reach (the contrast window); the rest is computed once
     Features features(h, w);
@@ -259,6 +270,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
         level.weight = vote_weights(field, confidence, r, h, w, features.channels);
         // the best-weighted match alone writes each pixel: averaging several would blur the texture
         vote_best(level.img, field, level.weight, r, hole_pixels, level.img);
+        iteration_done();
     }
 }
 
@@ -307,12 +319,25 @@ Image complete(Image image, const Mask& hole, uint64_t seed, const Progress& pro
     Mask state(top.hole.height, top.hole.width);
     for (size_t i = 0; i < state.v.size(); ++i) state.v[i] = top.hole.v[i] ? UNKNOWN : FIXED;
     membrane_fill(top.img, state);
-    for (int index = n - 1; index >= 0; --index) {
-        if (index + 1 < n) enlarge_into_hole(levels[index + 1].img, levels[index]);
-        complete_level(levels, index, thin, mix_seed(seed, static_cast<uint64_t>(index)));
-        if (index + 1 < n) levels[index + 1] = Level();  // free the coarser level's memory
-        progress(n - index, n);
+    // an iteration's share of the work: its level's hole pixels over those of every iteration of every level
+    std::vector<double> share(n);
+    double all = 0.0;
+    for (int index = 0; index < n; ++index) {
+        share[index] = static_cast<double>(count_set(levels[index].hole)) *
+                       schedule(index == n - 1, index == 0, thin).iterations;
+        all += share[index];
     }
+    double done = 0.0;
+    for (int index = n - 1; index >= 0; --index) {
+        const double per_iteration = share[index] / schedule(index == n - 1, index == 0, thin).iterations;
+        if (index + 1 < n) enlarge_into_hole(levels[index + 1].img, levels[index]);
+        complete_level(levels, index, thin, mix_seed(seed, static_cast<uint64_t>(index)), [&] {
+            done += per_iteration;
+            progress(static_cast<int>(PROGRESS_STEPS * std::min(done / all, 1.0)), PROGRESS_STEPS);
+        });
+        if (index + 1 < n) levels[index + 1] = Level();  // free the coarser level's memory
+    }
+    progress(PROGRESS_STEPS, PROGRESS_STEPS);
     blend_in(hole, levels[0]);
     return std::move(levels[0].img);
 }

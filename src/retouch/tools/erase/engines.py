@@ -1,7 +1,8 @@
 """The erase engines: which exist, which are installed, and loading one (networks through the runtime's cache).
 
-An engine is a callable ``(image, mask) -> image`` over float32 HxWx3 RGB in [0, 1] and an HxW bool hole mask;
-it may return anything inside the hole and must return the input outside it (the caller composites anyway).
+An engine is a callable ``(image, mask, progress) -> image`` over float32 HxWx3 RGB in [0, 1] and an HxW bool hole
+mask; it may return anything inside the hole and must return the input outside it (the caller composites anyway).
+It reports its own steps as (stage, done, total) through ``progress``, which may raise to stop it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
 from retouch.tools.options.erase import ENGINES
+from retouch.types import ProgressCallback, no_progress
 
 # Network engines and the registry rows that can serve them, best first.
 ENGINE_MODELS: dict[str, tuple[str, ...]] = {
@@ -29,7 +31,8 @@ class InpaintEngine(Protocol):
     # None means any size (the exemplar engine works at full resolution).
     max_side: int | None
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    def __call__(self, image: np.ndarray, mask: np.ndarray, progress: ProgressCallback = no_progress) -> np.ndarray:
+        ...
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,10 @@ class PatchEngine:
     name: str = "patch"
     max_side: int | None = None
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, progress: ProgressCallback = no_progress) -> np.ndarray:
         from retouch.tools.erase.patch import inpaint_patch
 
-        return inpaint_patch(image, mask, seed=self.seed)
+        return inpaint_patch(image, mask, seed=self.seed, progress=progress)
 
 
 def installed_model(engine: str) -> str | None:

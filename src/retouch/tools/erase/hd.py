@@ -20,7 +20,7 @@ from retouch import masks
 from retouch.errors import InvalidInput
 from retouch.ops.resize import fit_within, resize, resize_mask
 from retouch.progress import scaled
-from retouch.tools.erase.engines import InpaintEngine, PatchEngine
+from retouch.tools.erase.engines import InpaintEngine
 from retouch.tools.options.erase import STRATEGIES
 from retouch.types import ProgressCallback, Rect, no_progress
 
@@ -74,17 +74,8 @@ def run_engine(
 
 
 def _fill(engine: InpaintEngine, image: np.ndarray, hole: np.ndarray, progress: ProgressCallback) -> np.ndarray:
-    # The built-in engine's callable takes no progress callback (engines.PatchEngine): call its function, which
-    # reports each pyramid level. The network engines take one.
-    if isinstance(engine, PatchEngine):
-        from retouch.tools.erase.patch import inpaint_patch
-
-        def level_done(stage: str, done: int, levels: int) -> None:  # as a share of the work: 4x per level
-            progress(stage, round(BOX_STEPS * (4.0**done - 1.0) / (4.0**levels - 1.0)), BOX_STEPS)
-
-        progress(engine.name, 0, BOX_STEPS)
-        return inpaint_patch(image, hole, seed=engine.seed, progress=level_done)
-    return engine(image, hole, progress=progress)  # type: ignore[call-arg]
+    progress(engine.name, 0, 1)
+    return engine(image, hole, progress=progress)
 
 
 def fill_boxes(

@@ -40,9 +40,9 @@ def inpaint_patch(
 
     image: float32 HxWx3 RGB in [0, 1], typically a crop around the hole with a margin of context.
     mask: HxW bool, True = the pixels to fill. seed: the search's random seed (0 to 2**64 - 1); equal inputs and
-    seed give equal output, whatever the number of threads. progress: called as ``("patch", done, total)`` after
-    each pyramid level, coarsest first (each finer level has about four times the pixels of the one before); it
-    may raise to stop the fill, which then stops at the end of that level.
+    seed give equal output, whatever the number of threads. progress: called as ``("patch", done, 1000)`` after
+    each iteration of each pyramid level, ``done`` the share of the work finished (each level weighted by its hole's
+    pixels); it may raise to stop the fill, which then stops at the end of that iteration.
     Returns a new float32 HxWx3 array in [0, 1]; pixels outside the mask equal the input exactly.
     """
     if image.ndim != 3 or image.shape[2] != 3:
