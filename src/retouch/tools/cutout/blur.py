@@ -26,18 +26,19 @@ MIN_LEVEL_SIDE = 8  # never shrink a side below this many pixels
 class Shrunk:
     """An image halved ``levels`` times.
 
-    shape: (height, width) of the full image; half: (width, height) of its first halving; sizes: (width, height)
-    of the first halving as extended past the far borders (see ``shrink``) and of each further level but the last.
+    shape: (height, width) of the full image; half_size: (width, height) of its first halving (None: not shrunk);
+    sizes: (width, height) of the first halving as extended past the far borders (see ``shrink``) and of each
+    further level but the last.
     """
 
     image: np.ndarray
     shape: tuple[int, int]
-    half: tuple[int, int] | None
+    half_size: tuple[int, int] | None
     sizes: tuple[tuple[int, int], ...]
 
     @property
     def levels(self) -> int:
-        return 0 if self.half is None else len(self.sizes) + 1
+        return 0 if self.half_size is None else len(self.sizes) + 1
 
     def level_sigma(self, sigma: float) -> float:
         """The sigma, in this level's pixels, that makes a full-resolution blur of ``sigma`` once the level is
@@ -52,18 +53,21 @@ class Shrunk:
         sy = sigma if sigma_y is None else sigma_y
         return cv2.GaussianBlur(self.image, (0, 0), self.level_sigma(sigma), sigmaY=self.level_sigma(sy))
 
-    def enlarge(self, image: np.ndarray) -> np.ndarray:
-        """``image``, the size of this level, at full resolution."""
+    def enlarge(self, image: np.ndarray, to: int = 0, start: int | None = None) -> np.ndarray:
+        """``image``, the size of level ``start`` (default: this one), enlarged to level ``to`` (0: the full image;
+        the first halving comes extended past its far borders, as ``shrink`` made it)."""
         import cv2
 
-        if self.half is None:
-            return image
-        for size in reversed(self.sizes):
-            image = cv2.pyrUp(image, dstsize=size)
-        # The first halving and one sample past it: all the last doubling reads for the full image's pixels.
-        width, height = self.half[0] + 1, self.half[1] + 1
-        image = cv2.pyrUp(image[:height, :width], dstsize=(2 * width - 1, 2 * height - 1))
-        return image[: self.shape[0], : self.shape[1]]
+        level = self.levels if start is None else start
+        while level > max(to, 1):
+            image = cv2.pyrUp(image, dstsize=self.sizes[level - 2])
+            level -= 1
+        if to == 0 and level == 1 and self.half_size is not None:
+            # The first halving and one sample past it: all the last doubling reads for the full image's pixels.
+            width, height = self.half_size[0] + 1, self.half_size[1] + 1
+            image = cv2.pyrUp(image[:height, :width], dstsize=(2 * width - 1, 2 * height - 1))
+            image = image[: self.shape[0], : self.shape[1]]
+        return image
 
 
 def _spent(levels: int) -> float:

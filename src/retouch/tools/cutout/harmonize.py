@@ -15,7 +15,7 @@ import numpy as np
 COLOUR_STRENGTH = 0.25  # fraction of the (log) difference in each channel's mean that is corrected
 GAIN_LIMITS = (0.75, 1.33)  # never change a channel by more than this
 WRAP_STRENGTH = 0.35
-MEAN_SAMPLES = 1_000_000  # the means are taken on a regular grid of about this many pixels
+MEAN_SAMPLES = 250_000  # the means are taken on a regular grid of about this many pixels
 
 
 def _to_linear(srgb: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def _to_srgb(linear: np.ndarray) -> np.ndarray:
 
 def _grid(shape: tuple[int, ...]) -> int:
     """The step of a regular grid of about ``MEAN_SAMPLES`` pixels: the mean of a smooth or photographic image
-    over a million pixels is its mean over all of them to far below what an 8-bit gain could show. (Sums are in
+    over that many pixels is its mean over all of them to far below what an 8-bit gain could show. (Sums are in
     float64: float32 sums of millions of samples drift by percents.)"""
     return max(1, int(np.sqrt(shape[0] * shape[1] / MEAN_SAMPLES)))
 
@@ -72,13 +72,13 @@ def adjust_colour(foreground: np.ndarray, gains: np.ndarray) -> np.ndarray:
     affine[:, :3] = np.diag(k)
     affine[:, 3] = 0.055 * k - 0.055
     out = cv2.transform(foreground, affine)
-    np.minimum(out, 1.0, out=out)  # linear light over 1 is clipped; the affine map reaches 1 at that very point
+    cv2.min(out, (1.0, 1.0, 1.0, 1.0), dst=out)  # linear light over 1 is clipped; the map reaches 1 right there
     # At or below this, the sample or its result may be on the curve's linear segment.
     limit = float(np.max(np.maximum(0.04045, _to_srgb(np.minimum(0.0031308 / gains, 1.0)))))
     dark = foreground <= limit
     if dark.any():
-        scale = np.broadcast_to(gains, foreground.shape)[dark]
-        out[dark] = _to_srgb(_to_linear(foreground[dark]) * scale)
+        channel = np.flatnonzero(dark) % 3  # dark is a new HxWx3 array: its flat index gives the channel
+        out[dark] = _to_srgb(_to_linear(foreground[dark]) * gains[channel])
     return out
 
 
@@ -100,12 +100,18 @@ def light_wrap(foreground: np.ndarray, alpha: np.ndarray, background: np.ndarray
     weight = alpha * outside
     weight *= WRAP_STRENGTH
     if background.ndim == 1:
-        spill = np.empty_like(foreground)
-        spill[:] = background
+        spill = plain(background, alpha.shape)
     else:
         spill = cv2.blur(cv2.multiply(background, cv2.merge([clear] * 3)), size)
-        cv2.divide(spill, cv2.merge([np.maximum(outside, 1e-4)] * 3), dst=spill)
+        cv2.multiply(spill, cv2.merge([1.0 / np.maximum(outside, 1e-4)] * 3), dst=spill)
     mix(spill, foreground, weight, out=foreground)
+
+
+def plain(colour: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """An HxWx3 float32 image of one colour (3,)."""
+    out = np.empty((*shape, 3), np.float32)
+    out[:] = np.tile(colour.astype(np.float32), (shape[1], 1))  # a whole row at a time: a (3,) fill is 5x slower
+    return out
 
 
 _SCALE = np.float32(2.0**20)

@@ -16,6 +16,7 @@ from retouch.tools.options.cutout import BLUR_RANGE, FITS
 from retouch.types import Picture, ProgressCallback, no_progress
 
 Background = str | os.PathLike[str] | Picture
+RATIO_SIGMA = 12.0  # pixels: the portrait blur's normalization is divided where the blur is at least this wide
 
 
 def default_blur(width: int, height: int) -> float:
@@ -92,7 +93,7 @@ def composite(
     result is opaque everywhere; colours are not premultiplied.
     Only the subject's bounding box is harmonized and blended: everywhere else the result is the background.
     """
-    from retouch.tools.cutout.harmonize import mix
+    from retouch.tools.cutout.harmonize import mix, plain
     from retouch.tools.cutout.shadow import contact_shadow
 
     box = _bounding_box(alpha)
@@ -100,13 +101,13 @@ def composite(
     if box is not None:
         subject = _harmonized(foreground, alpha, background, box) if harmonize else foreground[box]
     if shadow:  # on the background only: the subject was matched to the background's own light
-        darkening = 1.0 - contact_shadow(alpha)
-        if background.ndim == 1:
-            background = np.multiply.outer(darkening, background)
-        else:
-            import cv2
+        import cv2
 
-            cv2.multiply(background, cv2.merge([darkening] * 3), dst=background)
+        darkening = cv2.merge([1.0 - contact_shadow(alpha)] * 3)
+        if background.ndim == 1:
+            background = cv2.multiply(darkening, (*background.tolist(), 0.0))
+        else:
+            cv2.multiply(background, darkening, dst=background)
     if cover is not None:
         whole = foreground
         if box is not None and harmonize:
@@ -115,8 +116,7 @@ def composite(
         out_alpha, colours = over(whole, alpha, background, cover)
         return out_alpha.astype(np.float32), np.clip(colours, 0.0, 1.0).astype(np.float32)
     if background.ndim == 1:
-        out = np.empty((*alpha.shape, 3), np.float32)
-        out[:] = background
+        out = plain(background, alpha.shape)
     else:
         out = background
     if box is not None and subject is not None:  # "over" an opaque background, where there is a subject
@@ -161,32 +161,35 @@ def _grown(box: tuple[slice, slice], margin: int, shape: tuple[int, int]) -> tup
 def blurred_background(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
     """The photo blurred with the subject left out (normalized convolution), so it casts no glow around itself.
 
-    The blurs are done on a shrunk copy (``blur.shrink``), the divisions at full resolution: where the weights are
-    small (inside the subject) their ratio changes too fast to be enlarged.
+    The blurs are done on shrunk copies (``blur.shrink``), the division by the blurred weight on the way back up,
+    at the coarsest level where the blur still spans ``RATIO_SIGMA`` pixels: where the weight is small (inside the
+    subject) the ratio changes too fast to be enlarged from further down.
     """
     import cv2
 
     from retouch.tools.cutout.blur import shrink
-    from retouch.tools.cutout.harmonize import mix
 
     weight = 1.0 - alpha
-    stack = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)  # the photo weighted by how clear it is, and that weight
-    cv2.multiply(stack, cv2.merge([weight] * 4), dst=stack)
-    shrunk = shrink(stack, sigma)
-    del stack, weight
+    clear = shrink(cv2.multiply(rgb, cv2.merge([weight] * 3)), sigma)  # the photo weighted by how clear it is
+    total = shrink(weight, sigma)
+    del weight
+    level = min(clear.levels, int(np.log2(max(sigma / RATIO_SIGMA, 1.0))))  # where to divide
 
     def normalized(blur: float, floor: float) -> tuple[np.ndarray, np.ndarray]:
-        """(colours, total weight) of the blur of the clear pixels, at full resolution."""
-        blurred = shrunk.enlarge(shrunk.blur(blur))
-        norm = blurred[:, :, 3]
-        return cv2.divide(blurred[:, :, :3], cv2.merge([np.maximum(norm, floor)] * 3)), norm
+        """The clear pixels' colours blurred and their blurred weight, at ``level``."""
+        norm = total.enlarge(total.blur(blur), to=level)
+        colours = clear.enlarge(clear.blur(blur), to=level)
+        return cv2.multiply(colours, cv2.merge([1.0 / np.maximum(norm, floor)] * 3)), norm
 
     result, norm = normalized(sigma, 1e-3)
     thin = norm < 0.05  # deep inside a large subject: borrow from a much wider neighbourhood
     if np.any(thin):
         fallback, far_norm = normalized(4 * sigma, 1e-6)
-        fallback[far_norm < 1e-6] = rgb.reshape(-1, 3).mean(axis=0)
-        mix(fallback, result, thin.astype(np.float32), out=result)
+        empty = far_norm < 1e-6
+        if np.any(empty):
+            fallback[empty] = rgb.reshape(-1, 3).mean(axis=0)
+        cv2.copyTo(fallback, thin.view(np.uint8), result)
+    result = clear.enlarge(result, start=level)
     return np.clip(result, 0.0, 1.0, out=result)
 
 
