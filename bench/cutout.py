@@ -12,9 +12,14 @@ background: mean |composite - truth composite| over the pixels whose true alpha 
 multilevel estimator). Retouch's colours are compared with the naive cut (the photo's own colours), and with the
 true alpha (what the colour estimator alone leaves).
 A 12-megapixel timing (the photo enlarged) compares the whole cutout with the network's inference alone.
+Replace background at 12 MP (the same photo): the cutout, then replace-bg on a colour, on the blurred photo and on an
+image (a Kodak photo, enlarged to cover), interleaved in one process; each median against the cutout's, PASS when
+every one is within 1.5x (exit status 1 otherwise).
 
 Run: RETOUCH_HOME=... .venv/bin/python bench/cutout.py [--images GT01,GT02] [--no-rembg] [--big-runs 2]
-(needs rembg and pymatting from PyPI, and isnet-imgly pulled: retouch models pull isnet-imgly --accept-license)
+     [--replace-runs 3] [--replace-only] [--model isnet-imgly]
+(needs rembg and pymatting from PyPI, and isnet-imgly pulled: retouch models pull isnet-imgly --accept-license;
+--replace-only needs neither, and --model picks the replace timing's network, e.g. u2netp)
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from scipy.ndimage import gaussian_filter
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "eval" / "matting" / "alphamatting"
+KODAK = ROOT.parent / "shared" / "eval" / "photos" / "kodak"
 MODEL = "isnet-imgly"
+REPLACE_TARGET = 1.5  # replace-bg within this many times the cutout's time
 NEW_BACKGROUND = np.float32([0.1, 0.35, 0.9])  # a saturated blue, far from every photo's own background
 
 
@@ -67,9 +74,14 @@ def main() -> None:
     parser.add_argument("--images", help="comma-separated names (default: all 13)")
     parser.add_argument("--no-rembg", action="store_true")
     parser.add_argument("--big-runs", type=int, default=2, help="timing runs of the 12-megapixel cutout (0: skip)")
+    parser.add_argument("--replace-runs", type=int, default=3, help="rounds of the 12 MP replace-bg timing (0: skip)")
+    parser.add_argument("--replace-only", action="store_true", help="only the replace-bg timing")
+    parser.add_argument("--model", default=MODEL, help="cutout model of the replace-bg timing")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"no evaluation data at {DATA}")
+    if args.replace_only:
+        sys.exit(0 if replace_timing(args.model, args.replace_runs) else 1)
 
     from pymatting import estimate_foreground_ml
 
@@ -164,20 +176,27 @@ def main() -> None:
 
     if args.big_runs:
         big_timing(segmenter, args.big_runs)
+    if args.replace_runs and not replace_timing(args.model, args.replace_runs):
+        sys.exit(1)
 
 
-def big_timing(segmenter, runs: int) -> None:
-    """A 12-megapixel photo (GT04 enlarged to 4000x3000): network alone vs the whole cutout, repeated."""
+def big_photo() -> Path:
+    """A 12-megapixel photo: GT04 enlarged to 4000x3000 (bicubic), as a PNG file."""
     import cv2
-
-    from retouch.io import load_image
-    from retouch.tools.cutout import cutout
 
     photo = np.asarray(Image.open(DATA / "input" / "GT04.png").convert("RGB"))
     big = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC)
     path = Path("/tmp/retouch-bench-12mp.png")
     Image.fromarray(big).save(path)
-    picture = load_image(path)
+    return path
+
+
+def big_timing(segmenter, runs: int) -> None:
+    """A 12-megapixel photo (GT04 enlarged to 4000x3000): network alone vs the whole cutout, repeated."""
+    from retouch.io import load_image
+    from retouch.tools.cutout import cutout
+
+    picture = load_image(big_photo())
     rgb = picture.rgb_float()
     network, whole = [], []
     for _ in range(runs):
@@ -189,6 +208,41 @@ def big_timing(segmenter, runs: int) -> None:
         whole.append(time.perf_counter() - start)
     print(f"\n12 MP (4000x3000), {runs} runs: network inference {network} s; whole cutout {whole} s")
     print(f"  whole / network (median): x{statistics.median(whole) / statistics.median(network):.2f}")
+
+
+def replace_timing(model: str, runs: int) -> bool:
+    """The cutout of the 12-megapixel photo, then replace-bg with a colour, the blur and an image, ``runs``
+    interleaved rounds in this process (after one cutout to load the network); True when every kind's median is
+    within ``REPLACE_TARGET`` times the cutout's."""
+    from retouch.io import load_image
+    from retouch.tools.cutout import cutout, replace_background
+
+    picture = load_image(big_photo())
+    backdrop = load_image(KODAK / "kodim23.png")  # 768x512, enlarged to cover 4000x3000
+    kinds = {
+        "cutout": lambda: cutout(picture, model=model, device="cpu"),
+        "colour": lambda: replace_background(picture, "#1e90ff", model=model, device="cpu"),
+        "blur": lambda: replace_background(picture, "blur", model=model, device="cpu"),
+        "image": lambda: replace_background(picture, backdrop, model=model, device="cpu"),
+    }
+    kinds["cutout"]()
+    times: dict[str, list[float]] = {name: [] for name in kinds}
+    for _ in range(runs):
+        for name, run in kinds.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    base = statistics.median(times["cutout"])
+    print(f"\nreplace-bg at 12 MP (4000x3000, model {model}), {runs} interleaved rounds (s):")
+    passed = True
+    for name, values in times.items():
+        ratio = statistics.median(values) / base
+        verdict = "" if name == "cutout" else ("PASS" if ratio <= REPLACE_TARGET else "FAIL")
+        passed = passed and verdict != "FAIL"
+        runs_text = " ".join(f"{v:.2f}" for v in values)
+        print(f"  {name:7} median {statistics.median(values):6.2f}  x{ratio:.2f}  {verdict:4}  ({runs_text})")
+    print(f"  target: every kind within x{REPLACE_TARGET} of the cutout: {'PASS' if passed else 'FAIL'}")
+    return passed
 
 
 if __name__ == "__main__":
