@@ -8,7 +8,6 @@ Annotations here are evaluated at definition time (no ``from __future__ import a
 each tool's options model from the endpoint's signature.
 """
 
-import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from retouch.errors import InvalidInput
 from retouch.server.errors import ApiError
 from retouch.server.routers.documents import ERRORS
-from retouch.server.routers.tools import MASK_PARAMETERS, build_mask, parse_strokes, tool_estimate
+from retouch.server.routers.tools import build_mask, drop_mask_parameters, parse_strokes, tool_estimate
 from retouch.server.schemas import EstimateInfo
 from retouch.server.services import Services, get_services
 from retouch.server.tools import ToolSpec
@@ -56,9 +55,7 @@ def estimate_router(spec: ToolSpec) -> APIRouter:
         "this machine's earlier runs of the tool and model (basis 'measured'), else built-in typical figures."
     )
     if not spec.uses_mask:
-        signature = inspect.signature(estimate_tool)
-        kept = [p for p in signature.parameters.values() if p.name not in MASK_PARAMETERS]
-        estimate_tool.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        drop_mask_parameters(estimate_tool)
 
     router.add_api_route(
         f"/api/estimate/{spec.name}",

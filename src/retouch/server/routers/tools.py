@@ -31,6 +31,13 @@ from retouch.types import Picture
 MASK_PARAMETERS = ("mask", "strokes", "boxes")
 
 
+def drop_mask_parameters(endpoint: Any) -> None:
+    """Remove the mask fields from an endpoint's signature: FastAPI then neither takes nor documents them."""
+    signature = inspect.signature(endpoint)
+    kept = [p for p in signature.parameters.values() if p.name not in MASK_PARAMETERS]
+    endpoint.__signature__ = signature.replace(parameters=kept)
+
+
 def tool_router(spec: ToolSpec) -> APIRouter:
     router = APIRouter(tags=["tools"], responses=ERRORS)
     Options = spec.options
@@ -89,10 +96,8 @@ def tool_router(spec: ToolSpec) -> APIRouter:
         f"{spec.summary}\n\nWith `document`, the edit is a job on that document (202 and the job; poll "
         "GET /api/jobs/{id}, or send wait=true). With `image`, the answer is the edited file, in its format."
     )
-    if not spec.uses_mask:  # the endpoint takes no mask fields
-        signature = inspect.signature(run_tool)
-        kept = [p for p in signature.parameters.values() if p.name not in MASK_PARAMETERS]
-        run_tool.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    if not spec.uses_mask:
+        drop_mask_parameters(run_tool)
 
     router.add_api_route(
         f"/api/{spec.name}",
