@@ -86,6 +86,13 @@ def write_fake_network(model: str, path: Path) -> None:
     onnx.save(graph, str(path))
 
 
+def offline_home_with_fake(model: str, tmp_path: Path, monkeypatch) -> Path:
+    """A fresh offline $RETOUCH_HOME under tmp_path holding a fake ``model`` (see ``install_fake``)."""
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    return install_fake(model, monkeypatch)
+
+
 def install_fake(model: str, monkeypatch) -> Path:
     """Put a fake network in the cache of $RETOUCH_HOME (set it first) as if pulled: the row's size and digest
     are cleared (trust on first use) and an opt-in model's license is marked accepted."""

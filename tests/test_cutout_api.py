@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cutout_onnx import install_fake
+from cutout_onnx import offline_home_with_fake
 from cutout_scenes import scene
 from retouch.errors import InvalidInput, WeightsMissing
 from retouch.tools.cutout import cutout, subject_box
@@ -17,9 +17,7 @@ MODEL = "birefnet-general-lite"
 
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    install_fake(MODEL, monkeypatch)
+    offline_home_with_fake(MODEL, tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")

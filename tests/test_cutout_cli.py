@@ -8,7 +8,7 @@ import typer
 from PIL import Image
 from typer.testing import CliRunner
 
-from cutout_onnx import install_fake
+from cutout_onnx import offline_home_with_fake
 from cutout_scenes import scene
 from retouch.cli.cutout import register
 from retouch.errors import WeightsMissing
@@ -30,9 +30,7 @@ def photo(tmp_path):
 
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    install_fake("u2net", monkeypatch)
+    offline_home_with_fake("u2net", tmp_path, monkeypatch)
 
 
 def run(app, *args: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cutout_onnx import install_fake
+from cutout_onnx import offline_home_with_fake
 from cutout_scenes import scene
 
 from retouch.tools.cutout import cutout
@@ -20,9 +20,7 @@ class Stop(Exception):
 
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    install_fake(MODEL, monkeypatch)
+    offline_home_with_fake(MODEL, tmp_path, monkeypatch)
 
 
 def picture() -> Picture:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cutout_onnx import install_fake
+from cutout_onnx import offline_home_with_fake
 from cutout_scenes import scene
 from retouch.errors import InvalidInput
 from retouch.tools.cutout import extract
@@ -25,9 +25,7 @@ RETOUCH = str(Path(sys.executable).with_name("retouch"))
 
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    install_fake(MODEL, monkeypatch)
+    offline_home_with_fake(MODEL, tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cutout_onnx import install_fake
+from cutout_onnx import offline_home_with_fake
 from cutout_scenes import scene
 from e2e.harness import api_client, upload
 
 
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    install_fake("u2netp", monkeypatch)
+    offline_home_with_fake("u2netp", tmp_path, monkeypatch)
 
 
 def jpeg() -> bytes:
