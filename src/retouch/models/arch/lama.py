@@ -294,36 +294,70 @@ class _Head(nn.Module):
 
 
 class _FastFFC(nn.Module):
-    """One residual-block FFC with its BatchNorms folded, on the stream cat(local, global) of the bottleneck."""
+    """One residual-block FFC with its BatchNorms folded, on the stream cat(local, global) of the bottleneck.
+
+    The stream is channels-last, so each pixel's channels are one row of an (H*W, C) matrix: the 1x1
+    convolutions of the spectral transform are single matrix products on views of it (no layout conversions),
+    the stream is reflect-padded once for both 3x3 convolutions, and the outputs are written into the new stream
+    in place (no concatenation).
+    """
 
     def __init__(self, layer: FFC_BN_ACT, dtype: torch.dtype) -> None:
         super().__init__()
         ffc = layer.ffc
         spectral = ffc.convg2g
         self.n_local = ffc.convl2l.weight.shape[0]
+        self.dtype = dtype
         # local = l2l(x_l) + g2l(x_g): one convolution over both parts of the stream.
         weight = torch.cat((ffc.convl2l.weight, ffc.convg2l.weight), dim=1)
-        self.to_local = _Conv(*_folded(weight, layer.bn_l), dtype, reflect=1)
+        self.to_local = _Conv(*_folded(weight, layer.bn_l), dtype)
         # global = bn_g(l2g(x_l) + conv2(h + fourier(h))): bn_g's scale goes into both convolutions.
-        self.local_to_global = _Conv(*_folded(ffc.convl2g.weight, layer.bn_g), dtype, reflect=1)
-        self.spectral_out = _Conv(_folded(spectral.conv2.weight, layer.bn_g)[0], None, dtype)
-        self.spectral_in = _Conv(*_folded(spectral.conv1[0].weight, spectral.conv1[1]), dtype)
+        self.local_to_global = _Conv(*_folded(ffc.convl2g.weight, layer.bn_g), dtype)
+        # The 1x1 convolutions as matrices: spectral_in (hidden, global) and fourier (2 hidden, 2 hidden) applied
+        # from the left to channel-major data; spectral_out transposed, (hidden, global), applied from the right.
+        weight, bias = _folded(spectral.conv1[0].weight, spectral.conv1[1])
+        self.register_buffer("spectral_in", weight[:, :, 0, 0].to(dtype).contiguous())
+        self.register_buffer("spectral_in_bias", bias.to(dtype)[:, None])
+        self.register_buffer("spectral_out", _folded(spectral.conv2.weight, layer.bn_g)[0][:, :, 0, 0].t().to(dtype).contiguous())
         # The Fourier unit's channels are interleaved (c0.re, c0.im, c1.re, ...); permute its 1x1 convolution to
         # (all real parts, then all imaginary parts) so the spectrum needs no interleaving.
         weight, bias = _folded(spectral.fu.conv_layer.weight, spectral.fu.bn)
         order = torch.cat((torch.arange(0, weight.shape[0], 2), torch.arange(1, weight.shape[0], 2)))
-        self.fourier = _Conv(weight[order][:, order], bias[order], dtype)
+        self.register_buffer("fourier", weight[order][:, order][:, :, 0, 0].to(dtype).contiguous())
+        self.register_buffer("fourier_bias", bias[order].to(dtype)[:, None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_l, x_g = x[:, : self.n_local], x[:, self.n_local :]
-        out_l = F.relu(self.to_local(x))
-        hidden = F.relu(self.spectral_in(x_g)).float()
-        spectrum = torch.fft.rfft2(hidden, norm="ortho")
-        parts = F.relu(self.fourier(torch.cat((spectrum.real, spectrum.imag), dim=1))).float()
-        real, imag = parts.chunk(2, dim=1)
-        filtered = torch.fft.irfft2(torch.complex(real, imag), s=hidden.shape[-2:], norm="ortho")
-        out_g = F.relu(self.local_to_global(x_l) + self.spectral_out(hidden + filtered))
-        return torch.cat((out_l, out_g), dim=1)
+        batch, channels, height, width = x.shape
+        n_local, n_global = self.n_local, channels - self.n_local
+        dtype = self.dtype
+        padded = F.pad(x.to(dtype), (1, 1, 1, 1), mode="reflect")
+        local = self.to_local(padded)
+        to_global = self.local_to_global(padded[:, :n_local]).permute(0, 2, 3, 1)  # (B, H, W, global), contiguous
+        out = torch.empty_like(x, dtype=torch.float32, memory_format=torch.channels_last)
+        rows = out.permute(0, 2, 3, 1)  # (B, H, W, C): the same memory
+        _relu_into(rows[..., :n_local], local.permute(0, 2, 3, 1))
+        stream = x.permute(0, 2, 3, 1)
+        for b in range(batch):
+            x_g = stream[b, :, :, n_local:].reshape(height * width, n_global).to(dtype)  # a view for float32
+            hidden = torch.addmm(self.spectral_in_bias, self.spectral_in, x_g.t()).relu_().float()  # (hid, H*W)
+            hidden = hidden.view(-1, height, width)
+            spectrum = torch.fft.rfft2(hidden, norm="ortho")
+            parts = torch.cat((spectrum.real, spectrum.imag)).flatten(1).to(dtype)
+            parts = torch.addmm(self.fourier_bias, self.fourier, parts).relu_().float()
+            real, imag = parts.view(2, -1, *spectrum.shape[-2:])
+            mixed = torch.fft.irfft2(torch.complex(real, imag), s=(height, width), norm="ortho").add_(hidden)
+            global_ = to_global[b].reshape(height * width, n_global)
+            global_ = global_.addmm_(mixed.flatten(1).to(dtype).t(), self.spectral_out)
+            _relu_into(rows[b, :, :, n_local:], global_.view(height, width, n_global))
+        return out
+
+
+def _relu_into(target: torch.Tensor, x: torch.Tensor) -> None:
+    """target[...] = relu(x), target a float32 view."""
+    if x.dtype == target.dtype:
+        torch.clamp_min(x, 0, out=target)
+    else:
+        target.copy_(x).clamp_min_(0)
 
 
 class FastLama(nn.Module):
@@ -365,7 +399,7 @@ class FastLama(nn.Module):
             x = F.relu(down(x))
         x = x.float()  # the residual stream accumulates in float32
         for first, second in self.blocks:
-            x = x + second(first(x)).float()
+            x = second(first(x)).add_(x)
         for up in self.ups:
             x = up(x)
         return self.head(x)
