@@ -19,6 +19,11 @@ speed ratio (sum of the best time per image, and the spread of per-image ratios)
 (auto: bfloat16 on CPUs that have it natively; fp32: the same arithmetic as the reference). The reference imports
 torchvision in modules the inference does not use: stand-ins are registered for those imports only.
 
+Targets (--targets; issue 12): realesrgan-x4plus against the reference on a 128x128 crop of a photo enlarged to
+512x512 (interleaved, median of --repeat runs): PASS at 2x the reference's speed or more with 45 dB or more of
+agreement; a 1-megapixel photo (a Kodak photo enlarged to 1224x816) x4 with x4plus (PASS under 5 minutes) and
+with what "auto" picks for it on this CPU (PASS under 1 minute). Quality of each choice: the Set5/Set14 table.
+
 Tiling (--tiling): the first model on a 512x512 photo in 2x2 tiles (256 by default, denser seams than the
 default 640-pixel tiles make) against one untiled run, PSNR between the two.
 Memory (--memory): peak resident memory of separate processes upscaling an 8000x6000 photo x2 with the default
@@ -265,6 +270,53 @@ def reference(
                 )
 
 
+def targets(repeat: int, esrgan: Path | None, basicsr: Path | None, megapixel: bool) -> None:
+    from retouch.tools.upscale import choose_model, upscale
+    from retouch.types import Picture
+
+    print("\n## Targets (issue 12)\n")
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(f"CPU: {cpu}; {os.cpu_count()} logical CPUs; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}")
+    photo = rgb(SR / "set14" / "img_010_SRF_4_HR.png")[100:228, 100:228].copy()
+    if esrgan is None or basicsr is None:
+        print("- x4plus against the reference: skipped (give --reference and --basicsr)")
+    else:
+        classes = import_reference(esrgan, basicsr)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_reference, _ = reference_runner("realesrgan-x4plus", classes, Path(tmp))
+            run_ours = ours("realesrgan-x4plus", "fp32")
+            run_ours(photo[:16, :16])
+            times: dict[str, list[float]] = {"reference": [], "ours": []}
+            for _ in range(repeat):
+                for name, run in (("reference", run_reference), ("ours", run_ours)):
+                    started = time.perf_counter()
+                    result = run(photo)
+                    times[name].append(time.perf_counter() - started)
+                    if name == "reference":
+                        expected = result
+                    else:
+                        agreement = psnr(result, expected)
+            ref_s, ours_s = statistics.median(times["reference"]), statistics.median(times["ours"])
+            ratio = ref_s / ours_s
+            verdict = "PASS" if ratio >= 2.0 and agreement >= 45.0 else "FAIL"
+            print(f"- x4plus 128x128 -> 512x512, median of {repeat} interleaved: reference {ref_s:.2f} s "
+                  f"{[round(t, 2) for t in times['reference']]}, ours (fp32, the default without bfloat16) {ours_s:.2f} s "
+                  f"{[round(t, 2) for t in times['ours']]}: {ratio:.2f}x at {agreement:.2f} dB agreement "
+                  f"(target 2x at 45 dB): {verdict}")  # fmt: skip
+    if not megapixel:
+        return
+    with Image.open(SHARED / "eval" / "photos" / "kodak" / "kodim01.png") as source:
+        big = np.asarray(source.convert("RGB").resize((1224, 816), Image.LANCZOS))
+    auto_model, why = choose_model("auto", (1224, 816), 4.0, "cpu")
+    for model, limit in ((auto_model, 60.0), ("realesrgan-x4plus", 300.0)):
+        started = time.perf_counter()
+        shape = upscale(Picture(big), model=model, scale=4, device="cpu").pixels.shape
+        elapsed = time.perf_counter() - started
+        print(f"- 1 MP photo (1224x816) x4 -> {shape[1]}x{shape[0]} with {model}: {elapsed:.1f} s "
+              f"(target under {limit:.0f} s): {'PASS' if elapsed < limit else 'FAIL'}", flush=True)
+    print(f"- auto on this photo: {why}")
+
+
 def tiling(model: str, tile: int) -> None:
     from retouch.tools.upscale import upscale
     from retouch.types import Picture
@@ -404,6 +456,8 @@ def main() -> None:
     parser.add_argument("--precisions", default="auto,fp32", help="ours: auto (bf16 where native), fp32, bf16")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--targets", action="store_true", help="issue 12's targets with PASS/FAIL")
+    parser.add_argument("--no-megapixel", action="store_true", help="--targets without the 1 MP runs (minutes)")
     parser.add_argument("--tiling", action="store_true")
     parser.add_argument("--tiling-tile", type=int, default=256)
     parser.add_argument("--memory", action="store_true")
@@ -419,6 +473,8 @@ def main() -> None:
     print(f"# Upscale benchmark ({time.strftime('%Y-%m-%d %H:%M')}; command: {' '.join(sys.argv)})")
     print(f"\nThis CPU {'multiplies' if cpu_has_bf16() else 'does not multiply'} bfloat16 natively: "
           f"precision auto = {'bf16' if cpu_has_bf16() else 'fp32'}.")  # fmt: skip
+    if args.targets:
+        targets(args.repeat, args.reference, args.basicsr, not args.no_megapixel)
     if not args.skip_quality:
         quality(models, [s for s in args.sets.split(",") if s])
     with official_cache() as official:

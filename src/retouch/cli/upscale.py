@@ -35,13 +35,21 @@ def upscale_command(
     overwrite: Annotated[bool, OverwriteOption] = False,
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
-    """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile."""
+    """Enlarge an image with a super-resolution network (Real-ESRGAN), any size, tile by tile. The default model,
+    auto, keeps realesrgan-x4plus for outputs up to 4 MP and takes a compact model above that on a CPU; it says
+    which on stderr."""
+    import sys
+
+    from retouch.cli.common import state
     from retouch.io import load_image
     from retouch.tools import estimate
-    from retouch.tools.upscale import upscale
+    from retouch.tools.upscale import choose_model, upscale
 
     picture = load_image(image)
     target = output_path(image, output, "upscaled")
+    model, why = choose_model(model, picture.size, scale, device)
+    if why and not state(ctx).quiet:
+        sys.stderr.write(f"retouch: {why}\n")
     options = {"scale": scale, "model": model, "tile": tile}
     plan = estimate.try_for_tool("upscale", picture.size, options, device=device)
     result = run_tool(

@@ -88,11 +88,12 @@ def configure_torch_threads(n: int | None = None) -> int:
 
 
 def onnx_session(
-    model: str | os.PathLike[str] | bytes, device: str = "auto", *, memory_arena: bool = True
+    model: str | os.PathLike[str] | bytes, device: str = "auto", *, memory_arena: bool = True, spinning: bool = True
 ) -> onnxruntime.InferenceSession:
     """A new ONNX Runtime session for an .onnx file or a serialized graph (``bytes``), on the CPU, or on CUDA when
     ``device`` asks for it (or "auto" finds it). ``memory_arena=False``: a run's buffers go back to the system
-    instead of being kept for the next run (for graphs whose peak is large and rarely reached)."""
+    instead of being kept for the next run (for graphs whose peak is large and rarely reached). ``spinning=False``:
+    idle intra-op threads sleep instead of busy-waiting (for networks run as many consecutive small graphs)."""
     import onnxruntime as ort
 
     providers = _onnx_providers(device, ort.get_available_providers())
@@ -102,6 +103,8 @@ def onnx_session(
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: ORT's warnings are not the user's business
     options.enable_cpu_mem_arena = memory_arena
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     source = model if isinstance(model, bytes) else str(model)
     session = ort.InferenceSession(source, sess_options=options, providers=providers)
     wanted = providers[0] if isinstance(providers[0], str) else providers[0][0]

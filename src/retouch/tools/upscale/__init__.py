@@ -15,12 +15,17 @@ import numpy as np
 from retouch.errors import InvalidInput, TooLarge
 from retouch.ops.tiles import TileJob, TilePlan, plan_tiles, run_tiles
 from retouch.tools.interrupt import Heartbeat
-from retouch.tools.options.upscale import DEFAULT_MODEL, MAX_SCALE, MIN_TILE
+from retouch.tools.options.upscale import AUTO_MAX_X4PLUS_OUTPUT_MP, AUTO_MODEL, DEFAULT_MODEL, MAX_SCALE, MIN_TILE
 from retouch.tools.upscale.networks import Network, Steps, load_network
 from retouch.tools.upscale.resample import axis_weights, resample
 from retouch.types import Picture, ProgressCallback, no_progress
 
-__all__ = ["DEFAULT_MODEL", "MAX_SCALE", "available_models", "upscale"]
+__all__ = ["AUTO_MODEL", "DEFAULT_MODEL", "MAX_SCALE", "available_models", "choose_model", "upscale"]
+
+# What "auto" picks above AUTO_MAX_X4PLUS_OUTPUT_MP on a CPU: the first installed of these compact networks
+# (realesr-general-x4v3 is trained for photos; realesr-animevideov3-x4 ships with the default install).
+AUTO_COMPACT_MODELS = ("realesr-general-x4v3", "realesr-animevideov3-x4")
+NOTE_PREFIX = "note: "  # a progress report with total 0 whose stage starts so is a line for the user
 
 MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output itself would not fit in memory
 # Tile side in input pixels. Larger tiles waste less work on their context (with RRDBNet's 48 pixels, 1.39x the
@@ -48,7 +53,8 @@ def upscale(
     (default: the model's own, 4 for the default model); the network runs at its own scale and the result is
     resampled to the exact output size round(width * scale) x round(height * scale) (area averaging below the
     network's scale, bicubic above). model: an upscaling model of the registry (see
-    ``retouch.list_models("upscale")``). tile: tile side in input pixels, at least 32 (default 640; smaller tiles
+    ``retouch.list_models("upscale")``), or "auto" (``choose_model``: x4plus for small outputs, a compact model
+    for large ones on a CPU; the choice is reported as a progress note, stage "note: ...", total 0). tile: tile side in input pixels, at least 32 (default 640; smaller tiles
     use less memory). device: "auto", "cpu" or "cuda". progress: called with ("upscale", done, total) in steps
     of a tile (``Network.steps`` per tile: a few seconds each on a CPU), and repeated in between; it may raise
     to stop the work (within a fraction of a second). denoise: for realesr-general-x4v3 only, the strength in
@@ -65,6 +71,9 @@ def upscale(
     factor = _checked_scale(scale)
     if tile is not None and tile < MIN_TILE:
         raise InvalidInput(f"tile must be at least {MIN_TILE} pixels, got {tile}")
+    model, why = choose_model(model, picture.size, factor, device)
+    if why:
+        progress(NOTE_PREFIX + why, 0, 0)
     network = load_network(model, device=device, denoise=denoise, precision=precision)
     factor = network.output_scale if factor is None else factor
     out_size = (max(1, round(picture.height * factor)), max(1, round(picture.width * factor)))
@@ -96,8 +105,46 @@ def upscale(
         return _tile(picture, network, job, out_size, _TileSteps(report, job.index * network.steps, total))
 
     run_tiles(plan, process, write, progress=tiles_started, stage=STAGE)
-    label = f"upscale (model={network.model}, scale={factor:g})"
+    chosen = f"{network.model}, chosen by auto" if why else network.model
+    label = f"upscale (model={chosen}, scale={factor:g})"
     return picture.replace(pixels=pixels, alpha=alpha).with_operation(label)
+
+
+def choose_model(
+    model: str, size: tuple[int, int], scale: float | None = None, device: str = "auto"
+) -> tuple[str, str | None]:
+    """The model to run for ``model`` on a ``size`` = (width, height) picture enlarged ``scale`` times (None: x4),
+    and, for "auto", a sentence saying what was picked and why (None for any other name, returned unchanged).
+
+    "auto": DEFAULT_MODEL (realesrgan-x4plus) on a GPU or up to AUTO_MAX_X4PLUS_OUTPUT_MP megapixels of output;
+    above that on a CPU the first installed of AUTO_COMPACT_MODELS (about 20 times faster; x4plus would take
+    about 6 minutes per input megapixel on 2 cores), or x4plus when none is installed."""
+    if model != AUTO_MODEL:
+        return model, None
+    from retouch.models.runtime import select_device
+
+    usable = scale is not None and math.isfinite(scale) and 1.0 <= scale <= MAX_SCALE  # else refused later
+    factor = float(scale) if usable else 4.0  # type: ignore[arg-type]
+    megapixels = round(size[0] * factor) * round(size[1] * factor) / 1e6
+    if select_device(device).type != "cpu":
+        return DEFAULT_MODEL, f"model auto: {DEFAULT_MODEL} (on the GPU)"
+    if megapixels <= AUTO_MAX_X4PLUS_OUTPUT_MP:
+        return DEFAULT_MODEL, (
+            f"model auto: {DEFAULT_MODEL} (output {megapixels:.1f} MP, within the {AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP "
+            "it does in reasonable time on a CPU)"
+        )
+    installed = available_models()
+    compact = next((name for name in AUTO_COMPACT_MODELS if installed.get(name)), None)
+    if compact is None:
+        return DEFAULT_MODEL, (
+            f"model auto: {DEFAULT_MODEL} (output {megapixels:.1f} MP; no compact model is installed, this will be "
+            f"slow on a CPU: retouch models pull {AUTO_COMPACT_MODELS[-1]})"
+        )
+    return compact, (
+        f"model auto: {compact}, the fast compact model (output {megapixels:.1f} MP, over the "
+        f"{AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP up to which {DEFAULT_MODEL} runs on a CPU; it would take about 20 times "
+        f"as long; choose it with --model {DEFAULT_MODEL})"
+    )
 
 
 def available_models() -> dict[str, bool]:
