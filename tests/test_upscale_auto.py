@@ -46,6 +46,19 @@ def test_auto_without_a_compact_model_keeps_x4plus_and_warns(installed) -> None:
     assert model == "realesrgan-x4plus" and "slow" in why and "retouch models pull" in why
 
 
+def test_the_estimate_of_auto_is_the_estimate_of_the_model_it_picks(installed, tmp_path, monkeypatch) -> None:
+    from retouch.tools import estimate
+
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path))  # no learned timings: the built-in figures
+    for size in ((400, 225), (1200, 800)):
+        picked = choose_model("auto", size, 4, "cpu")[0]
+        assert estimate.upscale(size, scale=4, model="auto", device="cpu").seconds == pytest.approx(
+            estimate.upscale(size, scale=4, model=picked, device="cpu").seconds
+        )
+    small = estimate.upscale((1200, 800), scale=4, model="auto", device="cpu").seconds
+    assert small < estimate.upscale((1200, 800), scale=4, model="realesrgan-x4plus", device="cpu").seconds / 5
+
+
 def test_a_named_model_is_never_replaced(installed) -> None:
     assert choose_model("realesrgan-x4plus", (4000, 3000), 4, "cpu") == ("realesrgan-x4plus", None)
 

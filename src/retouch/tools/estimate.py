@@ -171,12 +171,13 @@ def upscale(
     tile: int | None = None,
     device: str = "auto",
 ) -> Estimate:
-    """``retouch.tools.upscale.upscale`` on a ``size`` = (width, height) picture."""
+    """``retouch.tools.upscale.upscale`` on a ``size`` = (width, height) picture ("auto" as the tool resolves it)."""
     from retouch.tools.options.upscale import DEFAULT_MODEL
-    from retouch.tools.upscale import tile_plan
+    from retouch.tools.upscale import choose_model, tile_plan
     from retouch.tools.upscale.networks import geometry, upscale_spec
 
-    spec = upscale_spec(model or DEFAULT_MODEL)
+    chosen, _ = choose_model(model or DEFAULT_MODEL, size, scale, device)
+    spec = upscale_spec(chosen)
     context, multiple, own_scale = geometry(spec)
     factor = float(scale) if scale is not None else float(spec.conventions.scale)  # type: ignore[union-attr]
     width, height = size
