@@ -196,6 +196,25 @@ def test_engine_follows_the_official_pipeline(small, checkpoint) -> None:
     assert np.abs(filled[mask] - image[mask]).mean() > 0.05  # the hole is the network's
 
 
+def test_inference_form_equals_the_trained_form_on_a_batch(small) -> None:
+    """FastLama (BatchNorms folded, 1x1 convolutions as matrix products on the channels-last stream, outputs
+    written in place) is the trained network up to float32 rounding, for every image of a batch, and leaves its
+    input alone."""
+    rng = torch.Generator().manual_seed(7)
+    x = torch.rand(2, 4, 40, 56, generator=rng)
+    x[:, 3] = (x[:, 3] > 0.6).float()
+    before = x.clone()
+    with torch.inference_mode():
+        expected = small(x)
+        got = small.fused()(x)
+        alone = small.fused()(x[1:])
+
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, atol=2e-5, rtol=0)
+    torch.testing.assert_close(alone, expected[1:], atol=2e-5, rtol=0)
+    assert torch.equal(x, before)
+
+
 class _Spy(torch.nn.Module):
     """Stands in for the network: records what it is given, predicts mid-grey."""
 
