@@ -69,7 +69,7 @@ import pytest
 sys.path.insert(0, {tests!r})
 from retouch.models.arch.rrdbnet import RRDBNet
 from test_upscale_weights import install_pth
-install_pth(pytest.MonkeyPatch(), Path({home!r}), "slow-rrdb", RRDBNet(num_feat=64, num_block=6, num_grow_ch=32).eval())
+install_pth(pytest.MonkeyPatch(), Path({home!r}), "slow-rrdb", RRDBNet(num_feat=64, num_block=12, num_grow_ch=32).eval())
 import retouch.cli
 sys.argv = ["retouch", *sys.argv[1:]]
 print("ready", flush=True)
@@ -80,7 +80,8 @@ retouch.cli.main()
 def test_ctrl_c_during_an_upscale_exits_130_within_2_s_with_one_line(tmp_path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    source = save_image(Picture(photo(240, 320)), tmp_path / "photo.png")
+    # work of a minute or more on any machine (a faster upscale once finished this before the signal came)
+    source = save_image(Picture(photo(480, 640)), tmp_path / "photo.png")
     env = {**os.environ, "RETOUCH_HOME": str(home), "RETOUCH_OFFLINE": "1"}
     script = SLOW_UPSCALE.format(tests=str(TESTS), home=str(home))
     args = [sys.executable, "-c", script, "upscale", str(source), "--model", "slow-rrdb", "-o", str(tmp_path / "o.png")]
