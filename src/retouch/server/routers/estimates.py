@@ -10,14 +10,22 @@ each tool's options model from the endpoint's signature.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Form
 
 from retouch.errors import InvalidInput
 from retouch.server.errors import ApiError
 from retouch.server.routers.documents import ERRORS
-from retouch.server.routers.tools import build_mask, drop_mask_parameters, parse_strokes, tool_estimate
+from retouch.server.routers.tools import (
+    BoxesField,
+    MaskField,
+    ServicesField,
+    StrokesField,
+    build_mask,
+    drop_mask_parameters,
+    parse_strokes,
+    tool_estimate,
+)
 from retouch.server.schemas import EstimateInfo
-from retouch.server.services import Services, get_services
 from retouch.server.tools import ToolSpec
 
 
@@ -27,11 +35,11 @@ def estimate_router(spec: ToolSpec) -> APIRouter:
 
     async def estimate_tool(
         options: Annotated[Options, Form()],  # type: ignore[valid-type]
-        services: Annotated[Services, Depends(get_services)],
+        services: ServicesField,
         document: Annotated[str, Form(description="The document the tool would edit.")],
-        mask: Annotated[UploadFile | None, File(description="Mask image, any size: white/opaque = change.")] = None,
-        strokes: Annotated[str | None, Form(description="Brush strokes as JSON (see the StrokeMask schema).")] = None,
-        boxes: Annotated[str | None, Form(description="Rectangles in image pixels: 'x,y,w,h;x,y,w,h'.")] = None,
+        mask: MaskField = None,
+        strokes: StrokesField = None,
+        boxes: BoxesField = None,
     ) -> dict[str, Any]:
         doc = services.store.get(document)
         size = (doc.width, doc.height)

@@ -29,6 +29,11 @@ from retouch.tools import estimate
 from retouch.types import Picture
 
 MASK_PARAMETERS = ("mask", "strokes", "boxes")
+# The mask fields, as the tool endpoints and the estimate endpoints take them.
+MaskField = Annotated[UploadFile | None, File(description="Mask image, any size: white/opaque = change.")]
+StrokesField = Annotated[str | None, Form(description="Brush strokes as JSON (see the StrokeMask schema).")]
+BoxesField = Annotated[str | None, Form(description="Rectangles in image pixels: 'x,y,w,h;x,y,w,h'.")]
+ServicesField = Annotated[Services, Depends(get_services)]
 
 
 def drop_mask_parameters(endpoint: Any) -> None:
@@ -44,16 +49,16 @@ def tool_router(spec: ToolSpec) -> APIRouter:
 
     async def run_tool(
         options: Annotated[Options, Form()],  # type: ignore[valid-type]
-        services: Annotated[Services, Depends(get_services)],
+        services: ServicesField,
         document: Annotated[
             str | None, Form(description="Edit this document (an id from POST /api/documents).")
         ] = None,
         image: Annotated[
             UploadFile | None, File(description="Or edit this image file and get the result back.")
         ] = None,
-        mask: Annotated[UploadFile | None, File(description="Mask image, any size: white/opaque = change.")] = None,
-        strokes: Annotated[str | None, Form(description="Brush strokes as JSON (see the StrokeMask schema).")] = None,
-        boxes: Annotated[str | None, Form(description="Rectangles in image pixels: 'x,y,w,h;x,y,w,h'.")] = None,
+        mask: MaskField = None,
+        strokes: StrokesField = None,
+        boxes: BoxesField = None,
         wait: Annotated[bool, Form(description="With a document: answer when the job is done.")] = False,
         quality: Annotated[int | None, Form(ge=1, le=100, description="With an image: JPEG/WebP quality.")] = None,
     ) -> Response:
