@@ -90,7 +90,16 @@ def test_ctrl_c_during_an_upscale_exits_130_within_2_s_with_one_line(tmp_path) -
     env = {**os.environ, "RETOUCH_HOME": str(home), "RETOUCH_OFFLINE": "1"}
     script = SLOW_UPSCALE.format(tests=str(TESTS), home=str(home))
     args = [sys.executable, "-c", script, "upscale", str(source), "--model", "slow-rrdb", "-o", str(tmp_path / "o.png")]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A test run started as a background job (`cmd &` in a script) has SIGINT ignored, and a child inherits that;
+    # a user's terminal delivers it, so the child starts with the default disposition, as from a shell prompt.
+    process = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         assert process.stdout is not None and process.stdout.readline() == "working\n"
         time.sleep(1.0)  # well into the first tile, which takes many seconds
