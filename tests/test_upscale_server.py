@@ -29,6 +29,8 @@ def test_the_tool_is_listed_without_a_mask_and_with_its_models(home, monkeypatch
     assert tool["uses_mask"] is False and tool["endpoint"] == "/api/upscale"
     models = {engine["name"]: engine["available"] for engine in tool["engines"]}
     assert models["tiny-srvgg"] is True and models["realesrgan-x2plus"] is False  # a download, not installed
+    # "auto" comes first and is usable, so the web panel's menu starts on it (the tool's default)
+    assert tool["engines"][0] == {"name": "auto", "available": True}
     assert {"scale", "model", "denoise"} <= set(tool["options"]["properties"])
 
 

@@ -23,9 +23,11 @@ def run(
 
 
 def engines() -> dict[str, bool]:
+    """"auto" first (the default: it always has x4plus or a compact model to pick), then every model."""
+    from retouch.tools.options.upscale import AUTO_MODEL
     from retouch.tools.upscale import available_models
 
-    return available_models()
+    return {AUTO_MODEL: True, **available_models()}
 
 
 SPEC = ToolSpec(
