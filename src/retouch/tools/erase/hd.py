@@ -68,14 +68,9 @@ def run_engine(
     height, width = hole.shape
     size = (width, height) if longest is None else fit_within(width, height, longest)
     if size == (width, height):
-        return _fill(engine, image, hole, progress)
-    small_fill = _fill(engine, resize(image, size), resize_mask(hole, size), progress)
+        return engine(image, hole, progress=progress)
+    small_fill = engine(resize(image, size), resize_mask(hole, size), progress=progress)
     return resize(small_fill, (width, height))
-
-
-def _fill(engine: InpaintEngine, image: np.ndarray, hole: np.ndarray, progress: ProgressCallback) -> np.ndarray:
-    progress(engine.name, 0, 1)
-    return engine(image, hole, progress=progress)
 
 
 def fill_boxes(
