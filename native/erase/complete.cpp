@@ -7,6 +7,7 @@
 #include "features.hpp"
 #include "field.hpp"
 #include "membrane.hpp"
+#include "peel.hpp"
 #include "parallel.hpp"
 #include "constants.hpp"
 #include "vote.hpp"
@@ -206,7 +207,7 @@ std::vector<int32_t> listed(const Mask& m) {
 
 // Expectation-maximisation at one level (Wexler, Shechtman and Irani 2007), in place.
 Schedule schedule(bool coarsest, bool full_size, bool thin) {
-    return coarsest || thin ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
+    return thin ? THIN : coarsest ? COARSEST : full_size ? FULL_SIZE : MIDDLE;
 }
 
 size_t count_set(const Mask& m) {
@@ -247,6 +248,7 @@ void complete_level(std::vector<Level>& levels, int index, bool thin, uint64_t s
         else
             write_listed(hole_pixels, vote_mean(level.img, field, confidence, r, hole_pixels), level.img);
     } else {
+        if (!thin) peel_fill(level.img, level.hole, sources, r);  // the membrane's smooth guess, replaced
         random_field(field, sources, mix_seed(seed, 2));
     }
 

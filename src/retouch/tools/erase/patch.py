@@ -4,9 +4,14 @@ The hole is filled with pieces of the surrounding photo at full contrast, in the
 2009) and Wexler, Shechtman and Irani's completion (2007); the C++ in ``native/erase`` does the work:
 
 1. An image pyramid, halving until the hole is a few pixels deep (a coarse pixel is known when any of its children
-   is, so thin strokes vanish early). The coarsest hole starts as a membrane (harmonic) fill of its edge, and its
-   first matches are chosen on the known pixels around each patch alone, so the smooth guess cannot pull in
-   smooth sources (sky, blurred background).
+   is, so thin strokes vanish early). The coarsest hole (up to a few thousand pixels) starts structure first: it is
+   peeled from its edge inwards, each step copying the source patch that best continues the known pixels at the
+   front, taking first the front patches most surrounded by known pixels and met by the strongest edge (Criminisi,
+   Perez and Toyama 2004), so a horizon or a railing crossing the hole is carried straight through before the
+   areas beside it are decided (a smooth membrane start smeared such an edge and put it several pixels off).
+   Thin strokes start from a membrane (harmonic) fill of their edge instead. The first matches are chosen on the
+   known pixels around each patch alone, so the starting guess cannot pull in smooth sources (sky, blurred
+   background), and the coarsest level searches the whole image, hard.
 2. At each level, expectation-maximisation over a nearest-neighbour field: every 7x7 patch that touches the hole
    keeps its best match among the known patches near the hole (propagation and random search, in fixed bands of
    rows run in parallel), compared on colour and local contrast (so a flat source pays for the texture it lacks);
