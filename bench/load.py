@@ -27,13 +27,13 @@ import httpx
 import numpy as np
 from PIL import Image
 
-SERVER = """
-import sys, uvicorn
-from retouch.server import ServerSettings, create_app
-queue, workers, port = (int(v) for v in sys.argv[1:4])
-app = create_app(ServerSettings(queue_size=queue, workers=workers, port=port))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
+RETOUCH = str(Path(sys.executable).with_name("retouch"))
+
+
+def start_server(port: int, queue: int, workers: int, **popen: object) -> subprocess.Popen:
+    """The server as users run it: `retouch serve` on localhost."""
+    command = [RETOUCH, "--quiet", "serve", "--port", str(port), "--queue-size", str(queue), "--workers", str(workers)]
+    return subprocess.Popen(command, **popen)  # type: ignore[call-overload]
 
 
 def photo(seed: int, width: int = 1200, height: int = 840) -> bytes:
@@ -59,6 +59,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_up(base: str, server: subprocess.Popen, limit_s: float = 60) -> None:
+    """Return once the server at ``base`` answers /api/health; SystemExit if it dies or takes over ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            httpx.get(base + "/api/health", timeout=2).raise_for_status()
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.2)
 
 
 def document_session(client: httpx.Client, data: bytes) -> None:
@@ -91,22 +104,16 @@ def main() -> int:
     args = parser.parse_args()
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(args.concurrency + 4), str(args.workers), str(port)],
+    server = start_server(
+        port,
+        args.concurrency + 4,
+        args.workers,
         stderr=subprocess.PIPE,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/health", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.2)
+        wait_until_up(base, server)
         photos = [photo(seed) for seed in range(args.concurrency)]
         print(f"server pid {server.pid}, RSS at start {rss_mb(server.pid):.0f} MB")
         print(f"{args.rounds} rounds x {args.concurrency} concurrent 1.0-MP erase requests, {args.workers} workers")

@@ -51,7 +51,9 @@ def test_the_estimate_line_is_printed_once_the_work_starts(tmp_path, home, monke
 
     code, _, err = cli(capsys, "upscale", str(source), "--model", "tiny-srvgg", "-o", str(tmp_path / "a.png"))
     assert code == 0
-    assert re.fullmatch(r"upscale: about (39|40) s on this machine\n", err), err
+    said = re.fullmatch(r"upscale: about (\d+) s on this machine\n", err)
+    # 40 s less the time the command took to load its network before the line: a second or two, more under load
+    assert said and 25 <= int(said.group(1)) <= 40, err
 
     for flag in ("--quiet", "--json"):
         target = str(tmp_path / f"b{flag}.png")
@@ -83,12 +85,12 @@ retouch.cli.main()
 
 
 def test_ctrl_c_during_an_upscale_exits_130_within_2_s_with_one_line(tmp_path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
+    cache_home = tmp_path / "home"
+    cache_home.mkdir()
     # work of a minute or more on any machine (a faster upscale once finished this before the signal came)
     source = save_image(Picture(photo(480, 640)), tmp_path / "photo.png")
-    env = {**os.environ, "RETOUCH_HOME": str(home), "RETOUCH_OFFLINE": "1"}
-    script = SLOW_UPSCALE.format(tests=str(TESTS), home=str(home))
+    env = {**os.environ, "RETOUCH_HOME": str(cache_home), "RETOUCH_OFFLINE": "1"}
+    script = SLOW_UPSCALE.format(tests=str(TESTS), home=str(cache_home))
     args = [sys.executable, "-c", script, "upscale", str(source), "--model", "slow-rrdb", "-o", str(tmp_path / "o.png")]
     # A test run started as a background job (`cmd &` in a script) has SIGINT ignored, and a child inherits that;
     # a user's terminal delivers it, so the child starts with the default disposition, as from a shell prompt.
@@ -113,5 +115,5 @@ def test_ctrl_c_during_an_upscale_exits_130_within_2_s_with_one_line(tmp_path) -
             process.kill()
     print(f"Ctrl+C latency: {latency:.2f} s")
     assert process.returncode == 130 and latency < INTERRUPT_BOUND_S
-    assert err.splitlines()[-1] == "retouch: error: interrupted"
+    assert err.splitlines()[-1] == "retouch: interrupted; nothing was written"
     assert not (tmp_path / "o.png").exists()

@@ -66,8 +66,8 @@ def test_refined_matte_is_much_closer_to_the_truth_than_the_network_guess() -> N
     refined = refine_alpha(s.image, guess)
     assert refined.shape == s.alpha.shape and refined.dtype == np.float32
     assert 0.0 <= refined.min() and refined.max() <= 1.0
-    assert sad(refined, s.alpha) < 0.5 * sad(guess, s.alpha)
-    assert np.mean((refined - s.alpha) ** 2) < 0.5 * np.mean((guess - s.alpha) ** 2)
+    assert sad(refined, s.alpha) < 0.05 * sad(guess, s.alpha)  # measured 0.018
+    assert np.mean((refined - s.alpha) ** 2) < 0.0015 * np.mean((guess - s.alpha) ** 2)  # measured 0.0005
 
 
 def test_background_enclosed_by_the_subject_is_cleared() -> None:
@@ -75,7 +75,8 @@ def test_background_enclosed_by_the_subject_is_cleared() -> None:
     guess = network_guess(s.alpha)
     guess[s.hole] = np.maximum(guess[s.hole], 0.3)  # the network hedges inside the gap
     refined = refine_alpha(s.image, guess)
-    assert np.mean(refined[s.hole]) < 0.05 < np.mean(guess[s.hole])
+    assert np.mean(refined[s.hole]) < 7e-4  # measured 2.3e-4
+    assert np.mean(guess[s.hole]) > 0.3 - 1e-6  # what the network hedged
     assert enclosed_background(guess, 5)[s.hole].mean() > 0.7
 
 

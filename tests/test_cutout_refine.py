@@ -52,7 +52,8 @@ def test_refine_recovers_a_subject_the_network_saw_only_faintly() -> None:
     guess = network_guess(s.alpha) * np.float32(0.3)
     refined = refine_alpha(s.image, guess)
     assert refined[s.alpha >= 1].mean() > 0.95
-    assert refined[(s.alpha <= 0) & ~s.hole].mean() < 0.01 and refined[s.hole].mean() < 0.05
+    # Measured: background 1.2e-4, the gap 0.0077.
+    assert refined[(s.alpha <= 0) & ~s.hole].mean() < 3e-4 and refined[s.hole].mean() < 0.02
     assert sad(refined, s.alpha) < 0.1 * sad(guess, s.alpha)
 
 
@@ -81,7 +82,7 @@ def test_guided_enlargement_brings_back_the_edges_of_the_full_photo() -> None:
     enlarged = guided_upsample(s.image, small_image, small_alpha)
     bilinear = cv2.resize(small_alpha, (512, 384), interpolation=cv2.INTER_LINEAR)
     assert enlarged.shape == s.alpha.shape and enlarged.dtype == np.float32
-    assert sad(enlarged, s.alpha) < 0.6 * sad(bilinear, s.alpha)
+    assert sad(enlarged, s.alpha) < 0.06 * sad(bilinear, s.alpha)  # measured 0.023
     opaque = cv2.erode((small_alpha >= 1).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     clear = cv2.erode((small_alpha <= 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     np.testing.assert_array_equal(enlarged[np.repeat(np.repeat(opaque, 4, 0), 4, 1)], 1.0)
@@ -94,7 +95,7 @@ def test_a_photo_larger_than_the_work_size_is_matted_small_and_enlarged(monkeypa
     monkeypatch.setattr(matting, "WORK", 256)
     refined = refine_alpha(s.image, guess)
     assert refined.shape == s.alpha.shape
-    assert sad(refined, s.alpha) < 0.3 * sad(guess, s.alpha)
+    assert sad(refined, s.alpha) < 0.1 * sad(guess, s.alpha)  # measured 0.037
     import cv2
 
     interior = cv2.erode((s.alpha >= 1).astype(np.uint8), np.ones((25, 25), np.uint8)) > 0

@@ -11,7 +11,7 @@ import pytest
 from e2e.harness import api_client, assert_error, upload
 from e2e.photos import encode, scene
 
-from retouch.server.jobs import CANCELLED, DONE, FAILED, JobQueue
+from retouch.server.jobs import DONE, FAILED, JobQueue
 from retouch.tools import estimate
 from test_ncnn import random_srvgg
 from test_upscale_weights import home, install_pth  # noqa: F401  (home is a fixture)
@@ -132,7 +132,7 @@ def test_a_stalled_document_job_answers_504_and_leaves_the_document_alone() -> N
 
     release = threading.Event()
 
-    def silent(picture, mask, options, device, progress):
+    def silent(picture, mask, options, device, progress, max_pixels):
         progress("thinking", 0, 1)
         release.wait(10)
         progress("thinking", 1, 1)

@@ -55,3 +55,8 @@ class LicenseNotAccepted(RetouchError):
 
 class BackendUnavailable(RetouchError):
     """A requested runtime or device is absent (e.g. --device cuda without a CUDA GPU)."""
+
+
+class RetouchWarning(UserWarning):
+    """Something the user should know that does not stop the work (metadata a format cannot hold, say): library
+    code issues it with ``warnings.warn``; the CLI prints it as one "retouch: warning: ..." line."""

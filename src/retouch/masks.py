@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from retouch.errors import InvalidInput
+from retouch.errors import InvalidInput, TooLarge
 from retouch.types import Picture
 
 Box = tuple[int, int, int, int]
@@ -35,6 +35,7 @@ Box = tuple[int, int, int, int]
 _BOX_RE = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
 # ITU-R 601 luma in 16-bit fixed point, rounded, as Pillow converts RGB to L
 _LUMA_WEIGHTS = (19595, 38470, 7471)
+_LUMA_BAND_PIXELS = 1 << 20
 
 
 # --- mask images ---------------------------------------------------------------------------------------------------
@@ -56,10 +57,13 @@ def load_mask(
     size), ``UnsupportedFormat``, ``CorruptImage`` or ``TooLarge``, each naming the mask.
     """
     from retouch.io import load_image
+    from retouch.io.decode import BYTES_SOURCE
 
     try:
         picture = load_image(source, max_pixels=max_pixels)
     except InvalidInput as error:  # the same type as for a photo, said to be about the mask
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            raise type(error)(str(error).replace(BYTES_SOURCE, "the mask image", 1)) from None
         raise type(error)(f"the mask file: {error}") from None
     return mask_from_picture(picture, size, resize=resize)
 
@@ -105,9 +109,15 @@ def _level(picture: Picture) -> tuple[np.ndarray, int]:
     pixels = picture.pixels
     if pixels.shape[2] == 1:
         return pixels[:, :, 0], full
-    red, green, blue = (pixels[:, :, c].astype(np.uint32) * np.uint32(w) for c, w in enumerate(_LUMA_WEIGHTS))
-    luma = (red + green + blue + np.uint32(0x8000)) >> np.uint32(16)  # < 2**32 for 16-bit samples too
-    return luma.astype(pixels.dtype), full
+    luma = np.empty(pixels.shape[:2], pixels.dtype)
+    band = max(1, _LUMA_BAND_PIXELS // pixels.shape[1])  # the uint32 sums of a band at a time, not of the image
+    for top in range(0, pixels.shape[0], band):
+        rows = pixels[top : top + band]
+        total = np.full(rows.shape[:2], 0x8000, np.uint32)
+        for channel, weight in enumerate(_LUMA_WEIGHTS):
+            total += rows[:, :, channel] * np.uint32(weight)  # < 2**32 for 16-bit samples too
+        luma[top : top + band] = total >> np.uint32(16)
+    return luma, full
 
 
 def _resized(level: np.ndarray, full: int, size: tuple[int, int]) -> np.ndarray:
@@ -116,8 +126,9 @@ def _resized(level: np.ndarray, full: int, size: tuple[int, int]) -> np.ndarray:
     if np.all((level == 0) | (level == full)):  # two-level source: keep hard edges and thin strokes
         binary = Image.fromarray((level > full // 2).view(np.uint8) * np.uint8(255))
         return np.asarray(binary.resize(size, Image.Resampling.NEAREST)) > 127
-    soft = Image.fromarray(level.astype(np.float32) / np.float32(full))
-    return np.asarray(soft.resize(size, Image.Resampling.BILINEAR)) > 0.5
+    # Pillow converts to float itself: one float copy of the mask (NumPy's would be copied again by fromarray)
+    soft = Image.fromarray(np.ascontiguousarray(level)).convert("F")
+    return np.asarray(soft.resize(size, Image.Resampling.BILINEAR)) > full / 2
 
 
 # --- brush strokes -------------------------------------------------------------------------------------------------
@@ -133,34 +144,60 @@ class Stroke:
     mode: Literal["paint", "erase"] = "paint"
 
 
+# Image pixels: far beyond any canvas, and where float64 arithmetic is still exact to a millionth of a pixel.
+MAX_STROKE_COORDINATE = 1e9
+# (segment, image row) pairs that drawing strokes may visit in all: about a second of work on a shared core.
+MAX_STROKE_ROWS = 8_000_000
+
+
 def mask_from_strokes(
     strokes: Iterable[Stroke], size: tuple[int, int], *, canvas: tuple[int, int] | None = None
 ) -> np.ndarray:
     """Draw brush strokes, in order, into a mask of ``size`` = (width, height).
 
-    strokes: drawn with a round brush and round joins; an "erase" stroke clears what earlier ones painted.
-    canvas: the (width, height) the strokes' coordinates and radii refer to (a display size, say), scaled to
-    ``size``; default ``size``. Returns an HxW bool array, True = painted. Raises ``InvalidInput`` for a stroke
-    without points, a radius that is not a positive number, or an unknown mode.
+    strokes: drawn with a round brush: a pixel is painted when its centre lies within the radius of the stroke's
+    path (a single point is a dot); an "erase" stroke clears what earlier ones painted. canvas: the (width,
+    height) the strokes' coordinates and radii refer to (a display size, say), scaled to ``size``; default
+    ``size``. Returns an HxW bool array, True = painted.
+
+    The work is bounded whatever the numbers: each segment costs the image rows it crosses plus the pixels it
+    paints (``retouch.ops.capsules``), a radius beyond what could reach the far side of the image is cut to that
+    (the result is the same), and strokes crossing more than ``MAX_STROKE_ROWS`` rows in all are refused.
+
+    Raises ``InvalidInput`` for a stroke without points, a point that is not a pair of finite numbers within
+    ``MAX_STROKE_COORDINATE`` pixels, a radius that is not a positive number, or an unknown mode; ``TooLarge``
+    beyond ``MAX_STROKE_ROWS``.
     """
-    from PIL import Image, ImageDraw
+    from retouch.ops import capsules
 
     width, height = _check_size(size)
     canvas_width, canvas_height = _check_size(canvas or size)
-    sx, sy = width / canvas_width, height / canvas_height
-    image = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(image)
+    scale = np.array([width / canvas_width, height / canvas_height])
+    runs: list[tuple[bool, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = []
+    work = 0
     for stroke in strokes:
         _check_stroke(stroke)
-        fill = 255 if stroke.mode == "paint" else 0
-        radius = max(0.5, stroke.radius * (sx + sy) / 2)
-        # Canvas coordinates are continuous (pixel i spans [i, i + 1)); Pillow draws around pixel centres.
-        points = [(x * sx - 0.5, y * sy - 0.5) for x, y in stroke.points]
-        if len(points) > 1:
-            draw.line(points, fill=fill, width=max(1, round(2 * radius)), joint="curve")
-        for x, y in points:  # round caps, and dots for single clicks
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
-    return np.asarray(image) > 127
+        points = _stroke_points(stroke, scale)
+        radius = min(float(stroke.radius) * float(scale.mean()), _farthest_reach(points, width, height))
+        radius = max(radius, 0.5)  # at least the pixel under the pointer
+        starts, ends = (points[:-1], points[1:]) if len(points) > 1 else (points, points)
+        radii = np.full(len(starts), radius)
+        work += capsules.spanned_rows(starts, ends, radii, height)
+        if work > MAX_STROKE_ROWS:
+            raise TooLarge(
+                f"the strokes cross more than {MAX_STROKE_ROWS:,} image rows in all (one row per segment of a "
+                "stroke and row it covers); send fewer or shorter strokes, or a mask image"
+            )
+        value = stroke.mode == "paint"
+        if runs and runs[-1][0] == value:
+            runs[-1][1].append((starts, ends, radii))
+        else:
+            runs.append((value, [(starts, ends, radii)]))
+    mask = np.zeros((height, width), dtype=bool)
+    for value, segments in runs:  # within a run of one mode the order does not matter
+        starts, ends, radii = (np.concatenate(parts) for parts in zip(*segments, strict=True))
+        capsules.paint_capsules(mask, starts, ends, radii, value)
+    return mask
 
 
 def _check_stroke(stroke: Stroke) -> None:
@@ -174,6 +211,34 @@ def _check_stroke(stroke: Stroke) -> None:
         raise InvalidInput(f"a stroke's radius must be a positive number, got {stroke.radius!r}")
     if not stroke.points:
         raise InvalidInput("a stroke needs at least one (x, y) point")
+
+
+def _stroke_points(stroke: Stroke, scale: np.ndarray) -> np.ndarray:
+    """The stroke's points in image pixels, as an Nx2 float64 array; refuses points that are not finite pairs or
+    lie absurdly far out (the arithmetic stays exact to a millionth of a pixel within the bound)."""
+    try:
+        points = np.array(stroke.points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInput("a stroke's points must be (x, y) pairs of numbers") from None
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise InvalidInput("a stroke's points must be (x, y) pairs of numbers")
+    with np.errstate(over="ignore", invalid="ignore"):
+        points *= scale
+        bad = ~(np.abs(points) <= MAX_STROKE_COORDINATE).all(axis=1)
+    if bad.any():
+        x, y = stroke.points[int(np.argmax(bad))]
+        raise InvalidInput(
+            f"a stroke point must be a pair of finite numbers within {MAX_STROKE_COORDINATE:g} pixels of the image, "
+            f"got ({x!r}, {y!r})"
+        )
+    return points
+
+
+def _farthest_reach(points: np.ndarray, width: int, height: int) -> float:
+    """A radius beyond which a brush along these points paints nothing more: the image's diagonal plus the
+    points' largest distance from the image (the distance to a rectangle is largest at a segment's ends)."""
+    outside = np.maximum(np.maximum(-points, points - (width, height)), 0.0)
+    return math.hypot(width, height) + float(np.sqrt((outside**2).sum(axis=1)).max()) + 1.0
 
 
 # --- boxes ---------------------------------------------------------------------------------------------------------
@@ -193,19 +258,37 @@ def parse_box(text: str) -> Box:
 def mask_from_boxes(boxes: Iterable[Sequence[int]], size: tuple[int, int]) -> np.ndarray:
     """A mask of ``size`` = (width, height) with every box (x, y, w, h) set, clipped to the image.
 
-    A box with no pixel inside the image raises ``InvalidInput``; no boxes at all give an empty mask.
+    A box with no pixel inside the image raises ``InvalidInput``; a box partly outside is clipped with a
+    ``RetouchWarning`` that names the part kept; no boxes at all give an empty mask.
     """
     width, height = _check_size(size)
     mask = np.zeros((height, width), dtype=bool)
     for box in boxes:
-        x, y, w, h = (int(v) for v in box)
-        if w <= 0 or h <= 0:
-            raise InvalidInput(f"box {x},{y},{w},{h} has no area: width and height must be > 0")
-        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
-        if x0 >= x1 or y0 >= y1:
-            raise InvalidInput(f"box {x},{y},{w},{h} lies entirely outside the {width}x{height} image")
+        x0, y0, x1, y1 = _clipped_box(box, width, height)
         mask[y0:y1, x0:x1] = True
     return mask
+
+
+def _clipped_box(box: Sequence[int], width: int, height: int) -> tuple[int, int, int, int]:
+    """The corners (x0, y0, x1, y1) of the part of ``box`` inside the image; warns when that is not all of it."""
+    import warnings
+
+    from retouch.errors import RetouchWarning
+
+    x, y, w, h = (int(v) for v in box)
+    if w <= 0 or h <= 0:
+        raise InvalidInput(f"box {x},{y},{w},{h} has no area: width and height must be > 0")
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x0 >= x1 or y0 >= y1:
+        raise InvalidInput(f"box {x},{y},{w},{h} lies entirely outside the {width}x{height} image")
+    if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+        warnings.warn(
+            f"box {x},{y},{w},{h} reaches past the {width}x{height} image; only its part inside is used: "
+            f"{x0},{y0},{x1 - x0},{y1 - y0}",
+            RetouchWarning,
+            stacklevel=3,
+        )
+    return x0, y0, x1, y1
 
 
 # --- combining and morphology --------------------------------------------------------------------------------------

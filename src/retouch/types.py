@@ -68,6 +68,10 @@ class Picture:
     pixels: np.ndarray
     alpha: np.ndarray | None = None
     metadata: Metadata = field(default_factory=Metadata)
+    # The bytes of the JPEG file the picture was decoded from (None for other sources). Saving as JPEG then keeps
+    # the file's blocks wherever the pixels still decode from them (retouch.io.jpeg_lossless); safe to carry
+    # through any edit, since blocks are kept only where the pixels equal the file's own decode.
+    source_jpeg: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         import numpy as np

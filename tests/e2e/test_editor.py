@@ -17,7 +17,15 @@ import pytest
 from PIL import Image
 
 from e2e.harness import live_server
-from e2e.photos import Scene, decode, encode, scene, srgb_profile
+from e2e.photos import (
+    Scene,
+    assert_fill_close_to_background,
+    assert_fill_matches_background,
+    decode,
+    encode,
+    scene,
+    srgb_profile,
+)
 from retouch import masks
 from retouch.io import load_image, read_provenance
 from retouch.io.xmp import AI_EDITED
@@ -116,15 +124,27 @@ def download(page: Any, directory: Path) -> Path:
     return path
 
 
-def assert_only_the_stroke_changed(original: np.ndarray, result: np.ndarray, strokes: StrokeMask, found: Scene) -> None:
-    height, width = original.shape[:2]
+def painted_mask(strokes: StrokeMask, width: int, height: int) -> np.ndarray:
+    """The pixels of a width x height photo that the page's strokes painted."""
     drawn = [masks.Stroke(s.points, s.radius, s.mode) for s in strokes.strokes]
-    painted = masks.mask_from_strokes(drawn, (width, height), canvas=(strokes.width, strokes.height))
+    return masks.mask_from_strokes(drawn, (width, height), canvas=(strokes.width, strokes.height))
+
+
+def assert_only_the_stroke_changed(
+    original: np.ndarray, result: np.ndarray, strokes: StrokeMask, found: Scene, *, across_horizon: bool = True
+) -> None:
+    """Nothing outside the grown stroke changed; inside, the scene behind the object is back (closer to it than
+    any flat colour where the object straddles the horizon)."""
+    height, width = original.shape[:2]
+    painted = painted_mask(strokes, width, height)
     grown = masks.grow(painted, default_grow(width, height) + 1)
     np.testing.assert_array_equal(result[~grown], original[~grown])
     inside = found.object_mask & painted
     assert inside.sum() > 0.5 * found.object_mask.sum()  # the stroke covered the object
-    assert result[inside].mean() > original[inside].mean() + 60  # and the dark object is gone
+    if across_horizon:
+        assert_fill_matches_background(result, found, inside)
+    else:
+        assert_fill_close_to_background(result, found, inside)
 
 
 def test_remove_an_object_undo_redo_compare_download(page: Any, server_url: str, screenshot, tmp_path: Path) -> None:
@@ -198,7 +218,8 @@ def test_a_12_megapixel_photo(page: Any, server_url: str, screenshot, tmp_path: 
     strokes = sent_strokes(request)
     doc = document_id(page)
     erased = working_pixels(server_url, doc)
-    assert_only_the_stroke_changed(original, erased, strokes, found)
+    # At this size the object lies wholly in the sky (measured: the fill 4.2 levels from it, a flat one 3.1).
+    assert_only_the_stroke_changed(original, erased, strokes, found, across_horizon=False)
 
     page.keyboard.press("Control+z")
     wait_idle(page, 0)

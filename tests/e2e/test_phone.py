@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from e2e.photos import encode, scene
@@ -126,4 +125,6 @@ def test_one_finger_erases_two_fingers_zoom_and_pan(phone: Any, server_url: str,
     strokes = sent_strokes(sent.value)
     assert len(strokes.strokes) == 1 and len(jobs) == 1
     erased = working_pixels(server_url, document_id(phone))
+    # Not checked against the scene behind: on this small scene the patch engine puts the horizon 9 px high inside
+    # the hole (test_tool_quality.py, test_the_patch_engine_continues_a_straight_horizon_across_a_hole).
     assert erased[found.object_mask].mean() > found.pixels[found.object_mask].mean() + 60

@@ -19,7 +19,7 @@ from retouch.cli.erase import erase_command
 from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
 from retouch.cli.upscale import upscale_command
-from retouch.cli.common import CliState, print_error
+from retouch.cli.common import CliState, print_error, print_library_warnings, show_library_warnings
 from retouch.errors import RetouchError
 
 try:  # Typer >= 0.25 vendors click privately; older releases use click itself.
@@ -67,40 +67,63 @@ def root(
     if offline:
         os.environ["RETOUCH_OFFLINE"] = "1"
     ctx.obj = CliState(quiet=quiet, verbose=verbose, json=json_output)
+    show_library_warnings(ctx.obj)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every expected error into one line and exit code 2.
 
-    Run as the ``retouch`` program (``argv`` None), the process ends without the interpreter's teardown: by then
-    every output is written, closed and renamed, and the teardown (finalising the modules of NumPy, OpenCV, Pillow
-    and Typer and freeing what they hold) still took 0.08 s of a 12 MP ``retouch erase`` (median of 8 runs, against
-    0.01 s with ``os._exit``)."""
+    Run as the ``retouch`` program (``argv`` None), the command runs in a worker thread while the main thread
+    waits for SIGINT and SIGTERM (``retouch.cli.signals``: exit 130 or 143 within a second, one line, no
+    temporary file left), except ``serve``, whose server handles its own signals. The process then ends without
+    the interpreter's teardown: by then every output is written, closed and renamed, and the teardown
+    (finalising the modules of NumPy, OpenCV, Pillow and Typer and freeing what they hold) still took 0.08 s of a
+    12 MP ``retouch erase`` (median of 8 runs, against 0.01 s with ``os._exit``)."""
+    if argv is not None:
+        _leave(_run(argv), fast=False)
+    args = sys.argv[1:]
+    if _command_name(args) == "serve":
+        _leave(_run(None), fast=True)
+    from retouch.cli.signals import run_guarded
+
+    _leave(run_guarded(lambda: _run(None)), fast=True)
+
+
+def _run(argv: list[str] | None) -> int:
+    """The app's exit code; errors printed as one line (with --verbose, a bug's traceback is raised instead)."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
     try:
         code = app(args=argv, prog_name="retouch", standalone_mode=False)
     except RetouchError as error:
         print_error(str(error))
-        _leave(2, argv is None)
+        return 2
     except UsageError as error:
         if error.format_message():  # empty when a group was called bare and its help was shown
             print_error(error.format_message())
-        _leave(2, argv is None)
+        return 2
     except typer.Abort:
         print_error("aborted")
-        _leave(INTERRUPTED, argv is None)
+        return INTERRUPTED
     except KeyboardInterrupt:
         print_error("interrupted")
-        _leave(INTERRUPTED, argv is None)
+        return INTERRUPTED
     except Exception as error:  # a bug: still one line unless the user asked for details
         if verbose:
             raise
         print_error(f"internal error: {type(error).__name__}: {error} (run with --verbose for the traceback)")
-        _leave(1, argv is None)
+        return 1
     if code == INTERRUPTED:  # Typer turns Ctrl+C (KeyboardInterrupt) into this exit code, silently
         print_error("interrupted")
-    _leave(code if isinstance(code, int) else 0, argv is None)
+    code = code if isinstance(code, int) else 0
+    if code == 0:
+        print_library_warnings()  # only now: a command that fails prints its one error line alone
+    return code
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The subcommand: the first argument that is not a global option (they take no value)."""
+    return next((arg for arg in args if not arg.startswith("-")), None)
 
 
 def _leave(code: int, fast: bool) -> NoReturn:

@@ -12,15 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from retouch.types import ProgressCallback, no_progress
+from retouch.cli.signals import raise_if_stopping
+from retouch.types import ProgressCallback
 
 if TYPE_CHECKING:
     from retouch.types import Picture
 
 
+def _checked_device(value: str) -> str:
+    """An unknown device, or a GPU that is not here, fails as the command starts, before any work."""
+    from retouch.models.runtime import check_device
+
+    check_device(value)
+    return value
+
+
 # Options of every command that writes a photo, defined once.
 OutputOption = typer.Option("--output", "-o", help="Output file; its extension picks the format.")
-DeviceOption = typer.Option("--device", help="auto, cpu or cuda.")
+DeviceOption = typer.Option(
+    "--device", help="auto, cpu, cuda, cuda:N or mps; a GPU that is not here is an error.", callback=_checked_device
+)
 QualityOption = typer.Option("--quality", min=1, max=100, help="JPEG/WebP/HEIC quality.")
 OverwriteOption = typer.Option("--overwrite", help="Replace the output file if it exists.")
 NoProvenanceOption = typer.Option("--no-provenance", help="Do not mark the output as AI-edited in its XMP.")
@@ -43,6 +54,56 @@ def print_error(message: str) -> None:
     """One line on stderr, no traceback: the contract of every failing command."""
     one_line = " ".join(str(message).split())
     sys.stderr.write(f"retouch: error: {one_line}\n")
+
+
+def show_library_warnings(st: CliState) -> None:
+    """Collect the warnings library code issues (``retouch.errors.RetouchWarning``: XMP a format cannot hold, a
+    box clipped to the image, say) for the current command, every time; ``print_library_warnings`` prints them,
+    one "retouch: warning: ..." line each, once the command has succeeded (a failure prints its one error line
+    alone), none with --quiet or --json. Other warnings are shown as Python shows them. Installed once per
+    process; ``st`` is the current command's state."""
+    import warnings
+
+    from retouch.errors import RetouchWarning
+
+    _warning_state[0] = st
+    _said.clear()
+    warnings.filterwarnings("always", category=RetouchWarning)
+    if _warning_state[1] is not None:
+        return
+    shown = _warning_state[1] = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if not issubclass(category, RetouchWarning):
+            shown(message, category, filename, lineno, file, line)
+            return
+        _said.append(" ".join(str(message).split()))
+
+    warnings.showwarning = show
+
+
+def print_library_warnings() -> None:
+    """The warnings collected for the current command, one line each (none with --quiet or --json)."""
+    current = _warning_state[0]
+    if current is None or not (current.quiet or current.json):
+        sys.stderr.writelines(f"retouch: warning: {text}\n" for text in _said)
+    _said.clear()
+
+
+_warning_state: list[Any] = [None, None]  # the current command's CliState, the showwarning it replaced
+_said: list[str] = []  # the current command's warnings, until it ends
+
+
+def checked_output(target: Path, *, overwrite: bool) -> Path:
+    """``target`` once it is known to be writable, before any work: an extension that names a format, an
+    existing writable folder, not a folder itself, not an existing file unless ``overwrite``."""
+    from retouch.io.atomic import check_output
+    from retouch.io.formats import format_for_path
+
+    if target.is_dir():  # said as a folder, before "no extension" would hide what is wrong
+        check_output(target, overwrite=overwrite)
+    format_for_path(target)
+    return check_output(target, overwrite=overwrite)
 
 
 def report(ctx: typer.Context, human: str, data: dict[str, Any] | list[Any]) -> None:
@@ -89,7 +150,7 @@ def progress_bar(ctx: typer.Context, expected_s: float | None = None) -> Iterato
     terminal, never with --quiet or --json. Warnings (total 0) and repeated reports draw nothing."""
     st = state(ctx)
     if st.quiet or st.json or not sys.stderr.isatty():
-        yield no_progress
+        yield _stop_check
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
@@ -115,10 +176,16 @@ def progress_bar(ctx: typer.Context, expected_s: float | None = None) -> Iterato
         task = bars.add_task("starting", total=None)
 
         def callback(stage: str, done: int, total: int) -> None:
+            raise_if_stopping()
             if tracker.report(stage, done, total):
                 bars.update(task, description=stage, completed=done, total=total)
 
         yield callback
+
+
+def _stop_check(stage: str, done: int, total: int) -> None:
+    """The progress callback that draws nothing: it only stops the work after a signal."""
+    raise_if_stopping()
 
 
 def time_left(seconds: float | None) -> str:

@@ -12,6 +12,7 @@ from retouch.cli.common import (
     NoProvenanceOption,
     OverwriteOption,
     QualityOption,
+    checked_output,
     output_path,
     write_result,
 )
@@ -48,10 +49,11 @@ def cutout_command(
     from retouch.tools import estimate
     from retouch.tools.cutout import cutout
 
-    picture = load_image(image)
     target = output if output is not None else output_path(image, None, "mask" if mask_only else "cutout")
     if output is None and not mask_only and bg_color is None:
         target = target.with_suffix(".png")  # the input's own format may have no alpha (JPEG)
+    checked_output(target, overwrite=overwrite)
+    picture = load_image(image)
     plan = estimate.try_for_tool("cutout", picture.size, {"model": model, "refine": not no_refine}, device=device)
     result = run_tool(
         ctx,
@@ -100,10 +102,11 @@ def replace_bg_command(
     from retouch.tools import estimate
     from retouch.tools.cutout import replace_background
 
-    picture = load_image(image)
     target = output_path(image, output, "newbg")
     if output is None and with_.strip().lower() == "transparent":
         target = target.with_suffix(".png")
+    checked_output(target, overwrite=overwrite)
+    picture = load_image(image)
     plan = estimate.try_for_tool("replace-bg", picture.size, {"model": model}, device=device)
     result = run_tool(
         ctx,

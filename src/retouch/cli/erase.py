@@ -13,6 +13,7 @@ from retouch.cli.common import (
     OutputOption,
     OverwriteOption,
     QualityOption,
+    checked_output,
     output_path,
     write_result,
 )
@@ -54,11 +55,12 @@ def erase_command(
 
     if not mask and not box:
         raise InvalidInput("nothing to erase: give --mask FILE or --box x,y,w,h")
+    boxes = [masks.parse_box(text) for text in box or []]
+    target = checked_output(output_path(image, output, "erased"), overwrite=overwrite)
     picture = load_image(image)
     parts = [masks.load_mask(path, picture.size, resize=resize_mask) for path in mask or []]
-    if box:
-        parts.append(masks.mask_from_boxes([masks.parse_box(text) for text in box], picture.size))
-    target = output_path(image, output, "erased")
+    if boxes:
+        parts.append(masks.mask_from_boxes(boxes, picture.size))
     hole = masks.combine(parts)
     plan = estimate.try_for_tool(
         "erase", picture.size, {"engine": engine, "grow": grow, "strategy": strategy}, mask=hole, device=device

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from retouch.cli.common import report, state
+from retouch.cli.common import checked_output, report, state
 
 if TYPE_CHECKING:
     from retouch.io import ImageHeader
@@ -56,7 +56,8 @@ def convert(
     where the new format can hold them. Nothing is edited, so no AI provenance is added."""
     from retouch.io import format_for_path, load_image, save_image
 
-    fmt = format_for_path(output)  # an unknown extension fails before the decoding work
+    fmt = format_for_path(output)
+    checked_output(output, overwrite=overwrite)  # before the decoding work
     picture = load_image(image)
     written = save_image(picture, output, quality=quality, overwrite=overwrite, provenance=False)
     size = written.stat().st_size

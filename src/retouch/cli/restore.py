@@ -14,6 +14,7 @@ from retouch.cli.common import (
     OutputOption,
     OverwriteOption,
     QualityOption,
+    checked_output,
     output_path,
     state,
     write_result,
@@ -66,8 +67,8 @@ def restore_command(
     from retouch.tools.restore import WARNING_PREFIX, restore
 
     strengths = parse_strengths(strength)
+    target = checked_output(output_path(image, output, "restored"), overwrite=overwrite)
     picture = load_image(image)
-    target = output_path(image, output, "restored")
     warnings: list[str] = []
     options = {"faces": faces, "scratches": scratches, "denoise": denoise, "colour": colour, "upscale": upscale}
     plan = estimate.try_for_tool("restore", picture.size, options, device=device)
@@ -119,4 +120,6 @@ def parse_strengths(text: str) -> float | list[float]:
         raise InvalidInput(
             f"--strength takes a number in 0..1 or a comma-separated list of them, got {text!r}"
         ) from None
+    for value in values:
+        STRENGTH.check(value)  # before any work, with the tool's own rule
     return values[0] if len(values) == 1 else values

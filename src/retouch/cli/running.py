@@ -1,17 +1,13 @@
-"""Running a tool from a command: the pre-start estimate line, the progress bar, and Ctrl+C that stops within
-a second or two.
+"""Running a tool from a command: the pre-start estimate line, the progress bar, and a stop on a signal.
 
-The tool runs in a worker thread while the main thread waits: a signal reaches Python only in the main thread,
-and only between bytecodes, so a main thread busy inside a long native call (a network, the patch engine) would
-notice Ctrl+C only when that call returns. The waiting main thread notices at once; it then tells the work to
-stop (its progress callback raises at the next report or check), gives it a moment to unwind (temporary files),
-and exits with code 130.
+The command itself runs in a worker thread (``retouch.cli.signals``); a signal sets ``signals.stopping``, and the
+tool's progress callback then raises ``Interrupted`` at its next report or liveness check, so work that reports
+often unwinds cleanly before the process ends.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,66 +15,39 @@ from typing import TypeVar
 import typer
 
 from retouch.cli.common import duration, progress_bar, state
+from retouch.cli.signals import raise_if_stopping
 from retouch.tools.estimate import Estimate
 from retouch.types import ProgressCallback
 
 T = TypeVar("T")
 ESTIMATE_LINE_S = 3.0  # work expected to take longer than this is announced with its estimate
-UNWIND_S = 1.0  # how long an interrupted tool may take to stop before the command exits anyway
-POLL_S = 0.1
-
-
-class Interrupted(Exception):
-    """Raised inside the tool's work, at its next progress report or check, after Ctrl+C."""
 
 
 def run_tool(
     ctx: typer.Context, tool: str, work: Callable[[ProgressCallback], T], plan: Estimate | None = None
 ) -> T:
-    """``work(progress)`` with a progress bar; what it took is recorded for later estimates. KeyboardInterrupt
-    (Ctrl+C) stops it. When ``plan`` expects a few seconds or more, its estimate is printed as one line once the
-    tool reports its first progress: by then it has checked its inputs and loaded its model, so a command that
-    fails still prints its one error line only."""
+    """``work(progress)`` with a progress bar; what it took is recorded for later estimates. When ``plan``
+    expects a few seconds or more, its estimate is printed as one line once the tool reports its first progress:
+    by then it has checked its inputs and loaded its model, so a command that fails still prints its one error
+    line only."""
     from retouch.tools import estimate
 
-    stop = threading.Event()
-    announced = threading.Event()
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-    finished = threading.Event()
+    announced = False
     started = time.monotonic()
     with progress_bar(ctx, None if plan is None else plan.seconds) as bar:
 
         def progress(stage: str, done: int, total: int) -> None:
-            if stop.is_set():
-                raise Interrupted
-            if not announced.is_set():
-                announced.set()
+            nonlocal announced
+            raise_if_stopping()
+            if not announced:
+                announced = True
                 announce(ctx, tool, plan, time.monotonic() - started)
             bar(stage, done, total)
 
-        def run() -> None:
-            try:
-                outcome.append(work(progress))
-            except BaseException as error:  # handed to the main thread, which raises it
-                failure.append(error)
-            finally:
-                finished.set()
-
-        worker = threading.Thread(target=run, name=f"retouch-{tool}", daemon=True)
-        worker.start()
-        try:
-            while not finished.wait(POLL_S):
-                pass
-        except KeyboardInterrupt:
-            stop.set()
-            finished.wait(UNWIND_S)
-            raise
-    if failure:
-        raise failure[0]
+        result = work(progress)
     if plan is not None:
         estimate.record(plan, time.monotonic() - started)
-    return outcome[0]
+    return result
 
 
 def announce(ctx: typer.Context, tool: str, plan: Estimate | None, elapsed_s: float = 0.0) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import sys
 import threading
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +17,9 @@ from retouch.cli.common import DeviceOption, state
 from retouch.server.settings import ServerSettings
 
 DEFAULTS = ServerSettings()  # light: the settings module imports nothing heavy
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Seconds the server waits, once stopping, for requests under way: jobs are cancelled first, so they end at once.
+GRACEFUL_S = 2
 
 
 def serve_command(
@@ -56,11 +63,23 @@ def serve_command(
         ),
     ] = DEFAULTS.stall_timeout_s,
     device: Annotated[str, DeviceOption] = DEFAULTS.device,
+    insecure_public: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-public",
+            help="Serve a --host beyond this machine without an API key: anyone who can reach the address can "
+            "upload images, run every tool and download every document. Without it such a host needs --api-key.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json)."""
+    """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json).
+
+    Ctrl+C or SIGTERM stops it within a few seconds: running jobs are cancelled, the documents' temporary folder
+    is removed, one line says so and the exit code is 130 or 143."""
     import uvicorn
 
     from retouch.server import ServerSettings, create_app
+    from retouch.server.services import preload_libraries
 
     settings = ServerSettings(
         host=host,
@@ -73,24 +92,54 @@ def serve_command(
         workers=workers,
         stall_timeout_s=stall_timeout,
         device=device,
+        insecure_public=insecure_public,
     )
     quiet = state(ctx).quiet
     if not settings.is_loopback and settings.api_key is None:
         typer.echo(
-            f"retouch: warning: serving on {host} without an API key: anyone who can reach it can use it "
-            "(set --api-key or RETOUCH_API_KEY)",
+            f"retouch: warning: serving on {host} without an API key (--insecure-public): anyone who can reach it "
+            "can use it",
             err=True,
         )
     listener = _bind(host, port)
+    preload_libraries()  # before the first request: importing them later would hold up /api/health meanwhile
     url = f"http://{'[' + host + ']' if ':' in host else host}:{listener.getsockname()[1]}/"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning" if quiet else "info", timeout_graceful_shutdown=5)
-    )
+    app = create_app(settings)
+    services = app.state.services
+    config = uvicorn.Config(app, log_level="warning" if quiet else "info", timeout_graceful_shutdown=GRACEFUL_S)
+    server = _make_server(config, services.jobs.shutdown)
     if not quiet:
         typer.echo(f"Retouch is running at {url} (press Ctrl+C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
-    server.run(sockets=[listener])
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _: received.append(signum)) for signum in STOP_SIGNALS}
+    try:
+        # uvicorn handles the signals while it runs, then raises each again for the handlers it found: ours
+        server.run(sockets=[listener])
+    finally:
+        services.close()  # already done by the app's shutdown, unless a second Ctrl+C cut that short
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        name = "interrupted" if received[0] == signal.SIGINT else "terminated"
+        sys.stderr.write(f"retouch: {name}; the server stopped, its jobs cancelled and its temporary files removed\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(128 + received[0])  # the exit code of a command stopped by that signal; a stuck job thread ends too
+
+
+def _make_server(config: Any, cancel_jobs: Callable[[], object]) -> Any:
+    """A uvicorn server that cancels every job as soon as it is asked to stop: the requests waiting on jobs then
+    end at once, and the shutdown does not wait out the graceful timeout for them."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            cancel_jobs()
+            await super().shutdown(sockets)
+
+    return Server(config)
 
 
 def _bind(host: str, port: int) -> socket.socket:

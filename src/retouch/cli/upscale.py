@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,12 +13,16 @@ from retouch.cli.common import (
     OutputOption,
     OverwriteOption,
     QualityOption,
+    checked_output,
     output_path,
     write_result,
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
 from retouch.tools.options.upscale import DENOISE, MODEL, PRECISION, SCALE, TILE
+
+if TYPE_CHECKING:
+    from retouch.types import Picture, ProgressCallback
 
 
 def upscale_command(
@@ -45,28 +49,34 @@ def upscale_command(
     from retouch.tools import estimate
     from retouch.tools.upscale import choose_model, upscale
 
+    target = checked_output(output_path(image, output, "upscaled"), overwrite=overwrite)
     picture = load_image(image)
-    target = output_path(image, output, "upscaled")
     model, why = choose_model(model, picture.size, scale, device)
-    if why and not state(ctx).quiet:
-        sys.stderr.write(f"retouch: {why}\n")
     options = {"scale": scale, "model": model, "tile": tile}
     plan = estimate.try_for_tool("upscale", picture.size, options, device=device)
-    result = run_tool(
-        ctx,
-        "upscale",
-        lambda progress: upscale(
+
+    def work(progress: ProgressCallback) -> Picture:
+        noted = False
+
+        def report(stage: str, done: int, total: int) -> None:
+            nonlocal noted
+            if why and not noted and not state(ctx).quiet:  # once the work starts: a failing run says only why
+                sys.stderr.write(f"retouch: {why}\n")
+            noted = True
+            progress(stage, done, total)
+
+        return upscale(
             picture,
             scale=scale,
             model=model,
             tile=tile,
             device=device,
-            progress=progress,
+            progress=report,
             denoise=denoise,
             precision=precision,
-        ),
-        plan,
-    )
+        )
+
+    result = run_tool(ctx, "upscale", work, plan)
     write_result(
         ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance, show_size=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -13,12 +14,14 @@ import numpy as np
 from retouch.errors import CorruptImage, InvalidInput, RetouchError, TooLarge, UnsupportedFormat
 from retouch.io.exif import reset_orientation
 from retouch.io.formats import READABLE, ImageFormat, sniff
-from retouch.io.limits import check_pixels, pixel_limit
+from retouch.io.limits import HINT, check_pixels, pixel_limit, read_limit
 from retouch.io.modes import profile_matches
 from retouch.io.opened import ImageHeader, Opened
+from retouch.io.pillow_codec import webp_canvas
 from retouch.types import Metadata, Picture
 
 Source = str | os.PathLike[str] | bytes
+BYTES_SOURCE = "the image data"  # how errors name a file given as bytes
 T = TypeVar("T")
 
 
@@ -36,8 +39,8 @@ def load_image(source: Source, *, max_pixels: int | None = None) -> Picture:
     CorruptImage (truncated or damaged) or TooLarge.
     """
     limit = pixel_limit(max_pixels)
-    data, name = _read(source)
-    opened = _open(data, name)
+    data, name = _read(source, read_limit(limit))
+    opened = _open(data, name, limit)
     header = opened.header
     check_pixels(header.width, header.height, limit, name)
     pixels, alpha = _guarded(opened.decode, name, header.format)
@@ -50,24 +53,43 @@ def load_image(source: Source, *, max_pixels: int | None = None) -> Picture:
     )
     # C order: flipped or turned views would surprise consumers such as torch.from_numpy
     contiguous_alpha = None if alpha is None else np.ascontiguousarray(alpha)
-    return Picture(pixels=np.ascontiguousarray(pixels), alpha=contiguous_alpha, metadata=metadata)
+    source_jpeg = data if header.format.name == "JPEG" else None  # lets a JPEG save keep untouched blocks
+    return Picture(
+        pixels=np.ascontiguousarray(pixels), alpha=contiguous_alpha, metadata=metadata, source_jpeg=source_jpeg
+    )
 
 
 def probe(source: Source) -> ImageHeader:
-    """What the file's header says (format, stored size, colour mode, bit depth, orientation), decoding nothing."""
-    data, name = _read(source)
-    return _open(data, name).header
+    """What the file's header says (format, stored size, colour mode, bit depth, orientation), decoding nothing.
+
+    A WebP over the pixel limit raises TooLarge: its reader takes memory for the whole canvas to open it."""
+    limit = pixel_limit()
+    data, name = _read(source, read_limit(limit))
+    return _open(data, name, limit).header
 
 
-def _read(source: Source) -> tuple[bytes, str]:
+def _read(source: Source, most: int | None) -> tuple[bytes, str]:
+    """The file's bytes and how to name it; a path must be a regular file of at most ``most`` bytes (a FIFO
+    would block the read, /dev/zero would never end it)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), "the image data"
+        return bytes(source), BYTES_SOURCE
     try:
         path = Path(os.fspath(source))
     except TypeError:
         raise InvalidInput(f"expected a file path or the image's bytes, got {type(source).__name__}") from None
     try:
-        return path.read_bytes(), str(path)
+        with open(path, "rb", opener=_open_without_blocking) as file:
+            facts = os.fstat(file.fileno())
+            if stat.S_ISDIR(facts.st_mode):
+                raise InvalidInput(f"{path} is a folder, not an image file")
+            if not stat.S_ISREG(facts.st_mode):
+                raise InvalidInput(f"{path} is not a regular file (a device, pipe or socket); give an image file")
+            if most is not None and facts.st_size > most:
+                raise _too_long(path, facts.st_size, most)
+            data = file.read(-1 if most is None else most + 1)  # the file may grow while it is read
+            if most is not None and len(data) > most:
+                raise _too_long(path, len(data), most)
+            return data, str(path)
     except FileNotFoundError:
         raise InvalidInput(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -78,12 +100,26 @@ def _read(source: Source) -> tuple[bytes, str]:
         raise InvalidInput(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
-def _open(data: bytes, name: str) -> Opened:
+def _too_long(path: Path, size: int, most: int) -> TooLarge:
+    return TooLarge(
+        f"{path} is {size / 1e6:.0f} MB, more than any image within the pixel limit takes ({most / 1e6:.0f} MB); "
+        f"{HINT}"
+    )
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    """Open for reading without waiting for a writer, as opening a FIFO otherwise would."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _open(data: bytes, name: str, limit: int | None) -> Opened:
     if not data:
         raise CorruptImage(f"{name} is empty (0 bytes)")
     fmt = sniff(data)
     if fmt is None:
         raise UnsupportedFormat(f"{name} is not an image Retouch can read (it reads {READABLE})")
+    if fmt.name == "WEBP" and (canvas := webp_canvas(data)):  # opening one takes memory for its whole canvas
+        check_pixels(*canvas, limit, name)
     return _guarded(lambda: _opener(fmt)(data), name, fmt)
 
 

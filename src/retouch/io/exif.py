@@ -93,8 +93,16 @@ def reset_orientation(exif: bytes | None) -> bytes | None:
     field = _orientation_field(exif) if exif else None
     if exif is None or field is None or field[2] == 1:
         return exif
+    return set_orientation(exif, 1)
+
+
+def set_orientation(exif: bytes, value: int) -> bytes | None:
+    """The same EXIF block with its orientation entry set to ``value`` (1-8); None when it has no such entry."""
+    field = _orientation_field(exif)
+    if field is None:
+        return None
     patched = bytearray(exif)
-    struct.pack_into(field[1], patched, field[0], 1)
+    struct.pack_into(field[1], patched, field[0], value)
     return bytes(patched)
 
 

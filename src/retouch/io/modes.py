@@ -70,14 +70,19 @@ def cmyk_to_rgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
 
 
 def _palette_arrays(image: Image.Image) -> Decoded:
+    """The palette decided first, from the indices alone, so the pixels are expanded once, to grey when every
+    colour used is grey (a grey GIF costs one byte a pixel, not three)."""
     transparent = image.mode == "PA" or image.has_transparency_data
-    rgb = np.asarray(image.convert("RGBA" if transparent else "RGB"))
-    used = np.unique(np.asarray(image if image.mode == "P" else image.getchannel("P")))
+    indices = image if image.mode == "P" else image.getchannel("P")
+    used = np.flatnonzero(indices.histogram())  # Pillow counts in place; NumPy would widen to 8 bytes a pixel
     palette = np.asarray(image.getpalette("RGB") or [], dtype=np.uint8).reshape(-1, 3)
     colours = palette[used[used < len(palette)]]
     grey = bool(np.all(colours == colours[:, :1]))
-    pixels, alpha = split_alpha(rgb)
-    return (pixels[:, :, :1].copy() if grey else pixels), alpha
+    mode = ("LA" if transparent else "L") if grey else ("RGBA" if transparent else "RGB")
+    expanded = image.convert(mode)  # P to L takes each grey entry's value exactly (equal weights sum to one)
+    if transparent:
+        return split_alpha(np.asarray(expanded))
+    return _samples(expanded), None
 
 
 def _samples(image: Image.Image) -> np.ndarray:

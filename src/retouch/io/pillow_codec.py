@@ -25,6 +25,23 @@ def pillow_open(data: bytes, name: str) -> Image.Image:
     return Image.open(io.BytesIO(data), formats=[name, "MPO"] if name == "JPEG" else [name])
 
 
+def webp_canvas(data: bytes) -> tuple[int, int] | None:
+    """The (width, height) a WebP file declares in its first chunk, or None when that chunk is not one of the
+    three image headers. Pillow's WebP reader allocates the whole canvas as it opens a file, before the size
+    could be checked: this reads it first."""
+    if len(data) < 30:
+        return None
+    kind = data[12:16]
+    if kind == b"VP8X":  # extended: the canvas, 24 bits each, stored minus one
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+    if kind == b"VP8L" and data[20] == 0x2F:  # lossless: 14 bits each after the signature, minus one
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if kind == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: 14 bits each after the start code
+        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
 def open_with_pillow(data: bytes, fmt: ImageFormat) -> Opened:
     image = pillow_open(data, fmt.name)
     info = image.info

@@ -18,6 +18,7 @@ import numpy as np
 from retouch.errors import CorruptImage
 from retouch.io.exif import apply_orientation, orientation, strip_prefix
 from retouch.io.formats import FORMATS, METRES_PER_INCH, dpi_from_ppm
+from retouch.io.limits import BoundedInflater, check_compressed
 from retouch.io.modes import split_alpha
 from retouch.io.opened import Decoded, ImageHeader, Opened
 from retouch.io.pillow_codec import decode_with_pillow
@@ -28,6 +29,11 @@ COMPRESS_LEVEL = 6
 _MAX_INFLATED = 64 << 20  # a metadata chunk may not expand beyond this (zip-bomb guard)
 _IDAT_SIZE = 1 << 20
 _MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}  # the specification's table
+_CRITICAL = (b"IHDR", b"PLTE", b"IDAT", b"IEND")
+# Adam7's passes: first column, first row, column step, row step
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 
 
 def chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -49,16 +55,26 @@ def _chunks_with_crc(data: bytes) -> Iterator[tuple[bytes, bytes, int]]:
 
 
 def open_png(data: bytes) -> Opened:
-    found = list(chunks(data))
+    found = list(_chunks_with_crc(data))
     if not found or found[0][0] != b"IHDR" or len(found[0][1]) != 13:
         raise CorruptImage("its PNG header (IHDR) is missing or damaged")
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", found[0][1])
-    if colour not in _MODES or depth not in (1, 2, 4, 8, 16):
+    if depth not in _DEPTHS.get(colour, ()) or interlace > 1:
         raise CorruptImage(f"its PNG header declares an impossible colour type {colour} / bit depth {depth}")
+    if not width or not height:
+        raise CorruptImage(f"its PNG header declares an empty {width}x{height} image")
+    for kind, body, crc in found:
+        if kind in _CRITICAL and zlib.crc32(kind + body) != crc:  # Pillow does not check IDAT's
+            raise CorruptImage(f"its {kind.decode('latin-1')} chunk is damaged (its checksum does not match)")
+    raw_bytes = _raw_size(width, height, depth * _CHANNELS[colour], interlace)
+    # before anything is inflated: deflate cannot make the image data longer than this for the declared size
+    check_compressed(sum(len(body) for kind, body, _ in found if kind == b"IDAT"), raw_bytes, (width, height))
     icc = exif = xmp = None
     dpi = None
     frames = 1
-    for kind, body in found[1:]:
+    for kind, body, crc in found[1:]:
+        if zlib.crc32(kind + body) != crc:
+            continue  # a damaged ancillary chunk is ignored, as the PNG specification allows
         if kind == b"iCCP" and icc is None:
             icc = _inflate(body.partition(b"\0")[2][1:]) or None
         elif kind == b"eXIf" and exif is None:
@@ -81,11 +97,23 @@ def open_png(data: bytes) -> Opened:
         frames=frames,
     )
     if depth == 16:
-        stride = None if interlace else 1 + width * {0: 1, 2: 3, 4: 2, 6: 4}[colour] * 2
-        decode = partial(_decode_deep, data, colour, header.orientation, height * stride if stride else None, stride)
+        stride = None if interlace else 1 + width * _CHANNELS[colour] * 2
+        decode = partial(_decode_deep, data, colour, header.orientation, raw_bytes, stride, (width, height))
     else:
         decode = partial(decode_with_pillow, data, "PNG", icc, header.orientation)
     return Opened(header=header, decode=decode, icc_profile=icc, exif=exif, xmp=xmp, dpi=dpi)
+
+
+def _raw_size(width: int, height: int, bits_per_pixel: int, interlace: int) -> int:
+    """The bytes of filtered rows the declared image needs: a filter byte and the samples of each row, for each
+    of Adam7's seven passes when interlaced."""
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    total = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + -(-columns * bits_per_pixel // 8))
+    return total
 
 
 def _inflate(blob: bytes) -> bytes:
@@ -109,31 +137,28 @@ def _text_xmp(kind: bytes, body: bytes) -> bytes | None:
     return _inflate(text) if compressed else text
 
 
-def _check_image_data(data: bytes, expected: int | None, stride: int | None) -> None:
-    """Find damage before OpenCV does: libpng would report it on stderr, beside our one-line error."""
-    inflater = zlib.decompressobj()
-    total = 0
+def _check_image_data(data: bytes, expected: int, stride: int | None, size: tuple[int, int]) -> None:
+    """Find damage before OpenCV does: libpng would report it on stderr, beside our one-line error. The data is
+    inflated a step at a time and never beyond what the declared size needs."""
+    inflater = BoundedInflater(expected, size)
     ended = False
-    for kind, body, crc in _chunks_with_crc(data):
-        if zlib.crc32(kind + body) != crc:  # Pillow, which reads 8-bit PNGs, is as strict
-            raise CorruptImage(f"its {kind.decode('latin-1')} chunk is damaged (its checksum does not match)")
+    for kind, body in chunks(data):
         if kind == b"IDAT":
-            try:
-                rows = inflater.decompress(body)
-            except zlib.error as error:
-                raise CorruptImage(f"its image data is damaged ({error})") from None
-            if stride and np.any(np.frombuffer(rows, np.uint8)[(-total) % stride :: stride] > 4):
-                raise CorruptImage("its image data is damaged (an impossible row filter)")
-            total += len(rows)
+            for rows in inflater.feed(body):
+                done = inflater.total - len(rows)
+                if stride and np.any(np.frombuffer(rows, np.uint8)[(-done) % stride :: stride] > 4):
+                    raise CorruptImage("its image data is damaged (an impossible row filter)")
         ended = kind == b"IEND"
-    if not ended or not inflater.eof or (expected is not None and total != expected):
+    if not ended or not inflater.ended or inflater.total != expected:
         raise CorruptImage("the file is truncated: its image data is incomplete")
 
 
-def _decode_deep(data: bytes, colour: int, orientation_value: int, expected: int | None, stride: int | None) -> Decoded:
+def _decode_deep(
+    data: bytes, colour: int, orientation_value: int, expected: int, stride: int | None, size: tuple[int, int]
+) -> Decoded:
     import cv2
 
-    _check_image_data(data, expected, stride)
+    _check_image_data(data, expected, stride, size)
     samples = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if samples is None or samples.dtype != np.uint16:
         raise CorruptImage("its 16-bit PNG data cannot be decoded")
@@ -187,7 +212,7 @@ def _compressed_rows(samples: np.ndarray, level: int) -> bytes:
     height = samples.shape[0]
     rows = np.ascontiguousarray(samples, samples.dtype.newbyteorder(">")).reshape(height, -1).view(np.uint8)
     bpp = samples.shape[2] * samples.dtype.itemsize  # bytes per pixel: filters look this far to the left
-    band = max(1, (4 << 20) // max(rows.shape[1], 1))
+    band = max(1, (1 << 20) // max(rows.shape[1], 1))  # 1 MiB of rows: the filters and their costs take 40x that
     deflate = zlib.compressobj(level)
     parts = []
     previous = np.zeros(rows.shape[1], np.uint8)

@@ -6,6 +6,7 @@ all land in the file, which neither Pillow (no 16-bit colour) nor tifffile (no E
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from functools import partial
 from typing import Any
@@ -16,6 +17,7 @@ from PIL import Image, TiffImagePlugin, TiffTags
 from retouch.errors import CorruptImage, UnsupportedFormat
 from retouch.io.exif import apply_orientation, exif_from_tiff_tags, tiff_tags_from_exif
 from retouch.io.formats import FORMATS
+from retouch.io.limits import check_compressed, inflated_size
 from retouch.io.modes import split_alpha
 from retouch.io.opened import Decoded, ImageHeader, Opened
 from retouch.io.pillow_codec import decode_with_pillow
@@ -28,14 +30,22 @@ TILE_OFFSETS, TILE_BYTES, EXTRA_SAMPLES, SAMPLE_FORMAT, XMP, ICC = 324, 325, 338
 _MODES = {0: "L", 1: "L", 2: "RGB", 3: "P", 4: "1", 5: "CMYK", 6: "YCbCr", 8: "LAB"}
 _DEFLATE, _HORIZONTAL_DIFFERENCING, _UNASSOCIATED_ALPHA, _ASSOCIATED_ALPHA = 8, 2, 2, 1
 _STRIP_BYTES = 256 << 10
+TILE_WIDTH, TILE_LENGTH = 322, 323
+_YCBCR = 6
+# compressions whose strips are checked before decoding: None = uncompressed, else how to inflate them
+_SIZED_CODECS: dict[int, str | None] = {1: None, 8: "zlib", 32946: "zlib", 34925: "lzma"}
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}  # bytes per value
 _SHORT, _LONG = TiffTags.SHORT, TiffTags.LONG
 
 
 def open_tiff(data: bytes) -> Opened:
+    _check_directory(data)
     tags = Image.Exif()
     tags.load(data)  # an EXIF block is a TIFF: this parses the file's first IFD and its Exif/GPS IFDs
     if WIDTH not in tags or HEIGHT not in tags:
         raise CorruptImage("its TIFF directory has no image size")
+    if not int(tags[WIDTH]) or not int(tags[HEIGHT]):
+        raise CorruptImage(f"its TIFF directory declares an empty {tags[WIDTH]}x{tags[HEIGHT]} image")
     bits = _tuple(tags.get(BITS, 1))
     samples = int(tags.get(SAMPLES, 1))
     photometric = int(tags.get(PHOTOMETRIC, 1))
@@ -89,21 +99,90 @@ def _dpi(tags: Any) -> tuple[float, float] | None:
     return float(x) * scale, float(y) * scale
 
 
-def _check_complete(data: bytes, tags: Any) -> None:
-    """A cut file is reported here, before libtiff can print its own complaint on stderr."""
-    offsets = tags.get(STRIP_OFFSETS) or tags.get(TILE_OFFSETS) or ()
-    counts = tags.get(STRIP_BYTES) or tags.get(TILE_BYTES) or ()
-    if any(o + c > len(data) for o, c in zip(_tuple(offsets), _tuple(counts), strict=False)):
+def _check_directory(data: bytes) -> None:
+    """Refuse a first directory that does not fit the file: Pillow would skip an entry whose values lie outside
+    it (a BitsPerSample of 2^30 values, say) and read the image with a default in its place."""
+    order = "<" if data[:2] == b"II" else ">"
+    if len(data) < 8:
+        raise CorruptImage("the file is truncated: its TIFF header is incomplete")
+    (start,) = struct.unpack_from(order + "I", data, 4)
+    if start < 8 or start + 2 > len(data):
+        raise CorruptImage(f"its TIFF directory is said to start at byte {start}, outside the file")
+    (count,) = struct.unpack_from(order + "H", data, start)
+    if start + 2 + 12 * count + 4 > len(data):
+        raise CorruptImage("the file is truncated: its TIFF directory is incomplete")
+    for index in range(count):
+        tag, kind, values, where = struct.unpack_from(order + "HHII", data, start + 2 + 12 * index)
+        length = _TYPE_SIZES.get(kind, 0) * values  # unknown types are skipped, as the specification says
+        if length > 4 and where + length > len(data):
+            raise CorruptImage(
+                f"its TIFF directory entry {tag} declares {values} values lying outside the file "
+                f"(bytes {where} to {where + length} of {len(data)})"
+            )
+
+
+def _check_segments(data: bytes, tags: Any) -> None:
+    """Each strip or tile must hold what its part of the declared image needs: not less (a cut file, which
+    libtiff would complain about on stderr) and, once inflated, not more (a decompression bomb, or data that is
+    not the image the header declares). Compressed data is inflated a step at a time and never beyond that."""
+    tiled = TILE_OFFSETS in tags
+    offsets = _tuple(tags.get(TILE_OFFSETS if tiled else STRIP_OFFSETS) or ())
+    counts = _tuple(tags.get(TILE_BYTES if tiled else STRIP_BYTES) or ())
+    if not offsets or len(offsets) != len(counts):
+        raise CorruptImage("its TIFF strips are missing, or their offsets and sizes do not match")
+    if any(o + c > len(data) for o, c in zip(offsets, counts, strict=True)):
         raise CorruptImage("the file is truncated: its image data is incomplete")
+    compression = int(tags.get(COMPRESSION, 1))
+    if compression not in _SIZED_CODECS or int(tags.get(PHOTOMETRIC, 1)) == _YCBCR:
+        return  # libtiff decodes these into buffers of the declared size; subsampled YCbCr is laid out apart
+    size = (int(tags[WIDTH]), int(tags[HEIGHT]))
+    needs = _segment_needs(tags, tiled, size)
+    if needs is None or len(needs) != len(offsets):
+        raise CorruptImage(f"its TIFF directory lists {len(offsets)} strips or tiles, not what its size needs")
+    method = _SIZED_CODECS[compression]
+    for offset, count, (least, most) in zip(offsets, counts, needs, strict=True):
+        if method is None:
+            if count < least:
+                raise CorruptImage("the file is truncated: its image data is incomplete")
+            continue
+        if method == "zlib":  # LZMA's container alone may outweigh a tiny strip: its inflated size is the check
+            check_compressed(count, most, size)
+        got, ended = inflated_size(data[offset : offset + count], most, size, method)
+        if got < least or not ended:
+            raise CorruptImage("the file is truncated: its image data is incomplete")
+
+
+def _segment_needs(tags: Any, tiled: bool, size: tuple[int, int]) -> list[tuple[int, int]] | None:
+    """(least, most) bytes of each strip or tile, in file order; None when the layout is impossible."""
+    width, height = size
+    samples = int(tags.get(SAMPLES, 1))
+    bits = _tuple(tags.get(BITS, 1))
+    bits = bits * samples if len(bits) == 1 else bits
+    if len(bits) != samples or min(bits) < 1:
+        return None
+    planes = [bits] if int(tags.get(PLANAR, 1)) == 1 else [(b,) for b in bits]
+    if tiled:
+        tile_width, tile_height = int(tags.get(TILE_WIDTH, 0)), int(tags.get(TILE_LENGTH, 0))
+        if not tile_width or not tile_height:
+            return None
+        count = -(-width // tile_width) * -(-height // tile_height)
+        return [(n, n) for plane in planes for n in [tile_height * -(-tile_width * sum(plane) // 8)] * count]
+    rows = min(int(tags.get(ROWS_PER_STRIP, height)) or height, height)
+    strips = -(-height // rows)
+    needs = []
+    for plane in planes:
+        row_bytes = -(-width * sum(plane) // 8)
+        needs += [(min(rows, height - i * rows) * row_bytes, rows * row_bytes) for i in range(strips)]
+    return needs
 
 
 def _decode_with_pillow(data: bytes, tags: Any, icc: bytes | None, orientation_value: int) -> Decoded:
-    _check_complete(data, tags)
+    _check_segments(data, tags)
     return decode_with_pillow(data, "TIFF", icc, orientation_value)
 
 
 def _decode_deep(data: bytes, tags: Any, orientation_value: int) -> Decoded:
-    _check_complete(data, tags)
+    _check_segments(data, tags)
     bits = _tuple(tags.get(BITS, 1))
     photometric = int(tags.get(PHOTOMETRIC, 1))
     samples = int(tags.get(SAMPLES, 1))

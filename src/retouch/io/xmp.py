@@ -5,17 +5,22 @@ What is added (IPTC Photo Metadata 2023.1 and XMP Part 2):
 - ``xmp:CreatorTool`` = "Retouch <version>";
 - one ``xmpMM:History`` event per operation (``stEvt:action`` "edited", ``stEvt:parameters`` the operation,
   ``stEvt:softwareAgent``, ``stEvt:when``), appended after the history already recorded.
-Every other property of an existing packet is kept, with its namespace prefixes. A packet that is not
-well-formed XML cannot be merged: it is replaced by one that holds the provenance.
+Every other property of an existing packet is kept, with its namespace prefixes. A packet that cannot be read
+is left out, with a RetouchWarning, and replaced by one that holds the provenance: not well-formed XML, more than
+``MAX_XMP_BYTES``, elements nested more than ``MAX_XMP_DEPTH`` deep, or a DTD (XMP has none: refusing it refuses
+entity expansion, the "billion laughs", before any entity is defined). Every walk over the tree is then shallow,
+so no packet can reach Python's recursion limit.
 """
 
 from __future__ import annotations
 
-import io
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from retouch.errors import RetouchWarning
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -28,6 +33,10 @@ AI_EDITED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrained
 _PREFERRED = {NS_X: "x", NS_RDF: "rdf", NS_XMP: "xmp", NS_MM: "xmpMM", NS_EVENT: "stEvt", NS_IPTC_EXT: "Iptc4xmpExt"}
 _PACKET_START = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 _PACKET_END = '\n<?xpacket end="w"?>'
+MAX_XMP_BYTES = 16 * 1024 * 1024  # real packets are kilobytes; Lightroom's with a long history, a few hundred
+MAX_XMP_DEPTH = 64  # real packets nest about 10 deep (xmpmeta > RDF > Description > History > Seq > li > ...)
+_FEED_BYTES = 64 * 1024
+_DTD = "it declares a DTD, which XMP does not allow"
 
 
 def _escape(text: str) -> str:
@@ -66,8 +75,19 @@ class Provenance:
 
 
 def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, when: datetime | None = None) -> bytes:
-    """The packet with the AI-edit marks and one history event per operation merged in."""
-    parsed = _parse(xmp) if xmp else None
+    """The packet with the AI-edit marks and one history event per operation merged in. A packet that cannot
+    be read (see the module's notes) is replaced, with a RetouchWarning that says why."""
+    parsed = None
+    if xmp:
+        try:
+            parsed = _parse(xmp)
+        except UnreadableXmp as error:
+            warnings.warn(
+                f"the picture's XMP metadata cannot be read ({error}), so it is left out; the output's XMP holds "
+                "only the AI-edit provenance",
+                RetouchWarning,
+                stacklevel=2,
+            )
     root, prefixes = parsed if parsed is not None else (_empty_packet(), {})
     rdf = root.find(_q(NS_RDF, "RDF"))
     assert rdf is not None  # _parse and _empty_packet guarantee it
@@ -89,8 +109,11 @@ def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, 
 
 
 def read_provenance(xmp: bytes | None) -> Provenance | None:
-    """The provenance a packet records, or None when it says nothing about AI or Retouch."""
-    parsed = _parse(xmp) if xmp else None
+    """The provenance a packet records, or None when it says nothing about AI or Retouch, or cannot be read."""
+    try:
+        parsed = _parse(xmp) if xmp else None
+    except UnreadableXmp:
+        return None
     if parsed is None:
         return None
     rdf = parsed[0].find(_q(NS_RDF, "RDF"))
@@ -115,24 +138,60 @@ def _empty_packet() -> ET.Element:
     return root
 
 
+class UnreadableXmp(ValueError):
+    """An XMP packet Retouch does not read; the message says why."""
+
+
 def _parse(xmp: bytes) -> tuple[ET.Element, dict[str, str]] | None:
-    """The x:xmpmeta element and the namespace prefixes the packet declared (uri -> prefix)."""
-    prefixes: dict[str, str] = {}
+    """The x:xmpmeta element and the namespace prefixes the packet declared (uri -> prefix); None for well-formed
+    XML that is not an XMP packet. Raises UnreadableXmp for what the module's notes list."""
+    if len(xmp) > MAX_XMP_BYTES:
+        raise UnreadableXmp(f"{len(xmp)} bytes, over {MAX_XMP_BYTES}")
+    data = bytes(xmp).strip(b"\0 \t\r\n")
+    if b"<!DOCTYPE" in data:  # UTF-8, as XMP nearly always is; other encodings meet _BoundedBuilder.doctype
+        raise UnreadableXmp(_DTD)
+    builder = _BoundedBuilder()
+    parser = ET.XMLParser(target=builder)
     try:
-        events = ET.iterparse(io.BytesIO(bytes(xmp).strip(b"\0 \t\r\n")), events=("start-ns",))
-        for _, (prefix, uri) in events:  # type: ignore[misc]
-            if prefix and uri not in prefixes and prefix not in prefixes.values():
-                prefixes[uri] = prefix
-        root = events.root  # type: ignore[attr-defined]
-    except ET.ParseError:
-        return None
+        # In pieces: expat goes on to the end of the data it was given after a handler refused it
+        for start in range(0, len(data), _FEED_BYTES):
+            parser.feed(data[start : start + _FEED_BYTES])
+        root = parser.close()
+    except ET.ParseError as error:
+        raise UnreadableXmp(f"not well-formed XML: {error}") from None
     if root.tag == _q(NS_RDF, "RDF"):  # a bare rdf:RDF: wrap it
         wrapper = _empty_packet()
         wrapper[:] = [root]
         root = wrapper
     if root.tag not in (_q(NS_X, "xmpmeta"), _q(NS_X, "xapmeta")) or root.find(_q(NS_RDF, "RDF")) is None:
         return None
-    return root, prefixes
+    return root, builder.prefixes
+
+
+class _BoundedBuilder(ET.TreeBuilder):
+    """A TreeBuilder that refuses a DTD and elements nested too deep, and records the declared prefixes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.prefixes: dict[str, str] = {}
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        self.depth += 1
+        if self.depth > MAX_XMP_DEPTH:
+            raise UnreadableXmp(f"elements nested more than {MAX_XMP_DEPTH} deep")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
+        return super().end(tag)
+
+    def start_ns(self, prefix: str, uri: str) -> None:
+        if prefix and uri not in self.prefixes and prefix not in self.prefixes.values():
+            self.prefixes[uri] = prefix
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise UnreadableXmp(_DTD)
 
 
 def _remove(description: ET.Element, name: str) -> None:

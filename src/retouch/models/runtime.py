@@ -54,6 +54,39 @@ def select_device(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def check_device(requested: str = "auto") -> None:
+    """Refuse, before any work, a device every tool would refuse later: an unknown name (InvalidInput) or a GPU
+    that neither PyTorch nor ONNX Runtime can use here (BackendUnavailable). The runtime that finally runs a
+    model checks its own support again (``select_device``, ``onnx_session``). Imports torch and onnxruntime only
+    when a GPU is named: "auto" and "cpu" always pass."""
+    kind, index = _parse_device(requested)
+    if kind in ("auto", "cpu"):
+        return
+    if kind == "cuda":
+        import torch
+
+        if torch.cuda.is_available():
+            count = torch.cuda.device_count()
+            if index is not None and index >= count:
+                raise BackendUnavailable(f"device '{requested}' requested but only {count} CUDA GPU(s) are present")
+            return
+        if not _onnx_has("CUDAExecutionProvider"):
+            raise BackendUnavailable(
+                f"device '{requested}' requested but there is no CUDA GPU here (neither PyTorch nor ONNX Runtime "
+                "sees one); use --device cpu or auto"
+            )
+        return
+    import torch
+
+    if not torch.backends.mps.is_available() and not _onnx_has("CoreMLExecutionProvider"):
+        raise BackendUnavailable(f"device '{requested}' requested but Apple MPS is not available; use --device cpu")
+
+
+def requests_gpu(requested: str) -> bool:
+    """Whether ``requested`` names a GPU (cuda, cuda:N, mps) rather than "auto" or "cpu"."""
+    return _parse_device(requested)[0] not in ("auto", "cpu")
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere oneDNN emulates it,
     slower than float32."""
@@ -196,6 +229,12 @@ def _parse_device(requested: str) -> tuple[str, int | None]:
         if number.isdigit():
             return kind, int(number)
     raise InvalidInput(f"unknown device {requested!r}; use auto, cpu, cuda, cuda:N or mps")
+
+
+def _onnx_has(provider: str) -> bool:
+    import onnxruntime
+
+    return provider in onnxruntime.get_available_providers()
 
 
 def _onnx_providers(device: str, available: list[str]) -> list[Any]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -17,6 +21,7 @@ from retouch.types import Picture
 PNG_PREVIEW_PIXELS = 2_000_000
 _ICC_SPACES = {1: b"GRAY", 3: b"RGB "}
 BYTES_SOURCE = "the image data"  # how retouch.io names a file it was given as bytes
+log = logging.getLogger("retouch.server")
 
 
 def decode(data: bytes, max_pixels: int, filename: str = "") -> Picture:
@@ -28,16 +33,8 @@ def decode(data: bytes, max_pixels: int, filename: str = "") -> Picture:
     if not data:
         raise InvalidInput(f"{name} is empty")
     try:
-        return load_image(data, max_pixels=max_pixels)
-    except TooLarge:
-        from retouch.io import probe
-
-        header = probe(data)
-        megapixels = header.width * header.height / 1e6
-        raise TooLarge(
-            f"{name} is {header.width}x{header.height} ({megapixels:.3g} megapixels), over this server's limit of "
-            f"{max_pixels / 1e6:g} megapixels (retouch serve --max-megapixels)"
-        ) from None
+        with server_limit():
+            return load_image(data, max_pixels=max_pixels)
     except InvalidInput as error:
         message = str(error)
         if filename and message.startswith(BYTES_SOURCE):
@@ -45,12 +42,49 @@ def decode(data: bytes, max_pixels: int, filename: str = "") -> Picture:
         raise
 
 
+SERVER_RAISE = "raise this server's limit with retouch serve --max-megapixels"
+
+
+@contextmanager
+def server_limit() -> Iterator[None]:
+    """A TooLarge raised inside names the server's --max-megapixels, not the library's settings, as the way
+    to raise the limit (masks, background images and outputs are held to the same limit as uploads)."""
+    from retouch.io.limits import RAISE
+
+    try:
+        yield
+    except TooLarge as error:
+        raise TooLarge(str(error).replace(RAISE, SERVER_RAISE)) from None
+
+
+def decode_mask(data: bytes, size: tuple[int, int], max_pixels: int) -> np.ndarray:
+    """A mask image of any size, scaled to ``size``, decoded under the server's pixel limit."""
+    from retouch.masks import load_mask
+
+    with server_limit():
+        return load_mask(data, size, resize=True, max_pixels=max_pixels)
+
+
 def encode(picture: Picture, quality: int | None = None) -> tuple[bytes, str]:
-    """The picture in its original format, with its metadata and the AI-edited provenance XMP."""
+    """The picture in its original format, with its metadata and the AI-edited provenance XMP.
+
+    A picture whose own EXIF or XMP cannot be written (too long for the format, say) is encoded without them,
+    with the provenance alone and a warning in the server log, rather than refused: otherwise a document holding
+    such metadata could never be downloaded again."""
     from retouch.io import encode_image
 
     fmt = picture.metadata.source_format or "PNG"
-    return encode_image(picture, fmt, quality=quality, provenance=True), fmt
+    try:
+        return encode_image(picture, fmt, quality=quality, provenance=True), fmt
+    except TooLarge:
+        raise
+    except InvalidInput as error:
+        meta = picture.metadata
+        if meta.exif is None and meta.xmp is None:
+            raise
+        log.warning("the picture's EXIF and XMP metadata were left out of a download: %s", error)
+        bare = dataclasses.replace(picture, metadata=dataclasses.replace(meta, exif=None, xmp=None))
+        return encode_image(bare, fmt, quality=quality, provenance=True), fmt
 
 
 def media_type(fmt: str) -> str:

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from typing import Any
 
 from retouch.progress import ProgressTracker
@@ -36,9 +37,12 @@ class JobStopped(Exception):
 class Job:
     """One unit of tool work; its state is written by one worker thread and read by request handlers."""
 
-    def __init__(self, tool: str, stall_timeout_s: float, expected_s: float | None = None) -> None:
+    def __init__(
+        self, tool: str, stall_timeout_s: float, expected_s: float | None = None, document: str | None = None
+    ) -> None:
         self.id = new_id()
         self.tool = tool
+        self.document = document  # the id of the document it edits, if any
         self.stall_timeout_s = stall_timeout_s
         self.state = QUEUED
         self.created = time.time()
@@ -146,9 +150,11 @@ class JobQueue:
     def active(self) -> int:
         return self._active
 
-    def submit(self, tool: str, work: Callable[[Job], Any], expected_s: float | None = None) -> Job:
+    def submit(
+        self, tool: str, work: Callable[[Job], Any], expected_s: float | None = None, document: str | None = None
+    ) -> Job:
         """Queue ``work`` (called with its job: ``job.report`` is the tool's progress callback); raises ApiError
-        429 when ``size`` jobs are already queued or running."""
+        429 when ``size`` jobs are already queued or running. ``document``: the id of the document it edits."""
         with self._lock:
             self._prune()
             if self._active >= self.size:
@@ -158,7 +164,7 @@ class JobQueue:
                     f"the server is busy: {self.size} jobs are queued or running; try again in a moment",
                     headers={"Retry-After": "2"},
                 )
-            job = Job(tool, self.stall_timeout_s, expected_s)
+            job = Job(tool, self.stall_timeout_s, expected_s, document)
             self._active += 1
             self._jobs[job.id] = job
         try:
@@ -179,6 +185,14 @@ class JobQueue:
         if job.state == QUEUED and job.runner is not None and job.runner.cancel():
             self._finish(job, error=job.stopped_error("cancelled"))
 
+    def cancel_document(self, document: str) -> list[Job]:
+        """Cancel every queued or running job on ``document`` (being deleted); returns them."""
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if job.document == document and job.finished is None]
+        for job in jobs:
+            self.cancel(job)
+        return jobs
+
     async def wait(self, job: Job, limit_s: float | None = None) -> Job:
         """Wait for the job without blocking the event loop (at most ``limit_s``: then it returns the job as it
         is); raise its error if it failed or was cancelled. Stalled jobs are failed by the monitor, so an
@@ -191,7 +205,11 @@ class JobQueue:
             raise job.error
         return job
 
-    def shutdown(self) -> None:
+    def shutdown(self, drain_s: float = 0.0) -> bool:
+        """Refuse new jobs, cancel the queued and running ones, and wait up to ``drain_s`` for the running ones to
+        stop (they stop at their next progress report: within a second or two). Returns whether every job thread
+        has stopped; one stuck in a call that never reports is left behind (the caller may exit regardless).
+        Safe to call more than once."""
         self._closing.set()
         with self._lock:
             jobs = list(self._jobs.values())
@@ -201,6 +219,8 @@ class JobQueue:
         for job in jobs:  # jobs the pool dropped before they started never finish by themselves
             if job.runner is not None and job.runner.cancelled():
                 self._finish(job, error=ApiError(503, "shutting_down", "the server is shutting down"))
+        running = [job.runner for job in jobs if job.runner is not None and not job.runner.done()]
+        return not running or not wait_for_futures(running, timeout=drain_s).not_done
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:

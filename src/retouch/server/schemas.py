@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from retouch.masks import MAX_STROKE_COORDINATE
 
 MAX_STROKES = 2000
-MAX_STROKE_POINTS = 200_000
+# Points in all strokes of one request: 100,000 CSS pixels of dragging at the web app's 2-pixel step.
+MAX_STROKE_POINTS = 50_000
+Coordinate = Annotated[float, Field(ge=-MAX_STROKE_COORDINATE, le=MAX_STROKE_COORDINATE)]
 
 
 class ErrorDetail(BaseModel):
@@ -88,14 +92,24 @@ class EstimateInfo(BaseModel):
 
 
 class Stroke(BaseModel):
-    points: list[tuple[float, float]] = Field(min_length=1, description="The brush path, as (x, y) pairs.")
-    radius: float = Field(gt=0, le=100_000, description="Brush radius, in the same units as the points.")
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    points: list[tuple[Coordinate, Coordinate]] = Field(
+        min_length=1, max_length=MAX_STROKE_POINTS, description="The brush path, as (x, y) pairs."
+    )
+    radius: float = Field(
+        gt=0,
+        le=100_000,
+        description="Brush radius, in the same units as the points. A radius larger than needed to cover the whole "
+        "image from the stroke paints as that one does: the work does not grow with it.",
+    )
     mode: Literal["paint", "erase"] = Field("paint", description="paint adds to the mask, erase removes from it.")
 
 
 class StrokeMask(BaseModel):
     """Brush strokes drawn over a canvas of width x height (display size or image size): the server scales
-    them to the full image."""
+    them to the full image. At most MAX_STROKES strokes and MAX_STROKE_POINTS points in all; strokes whose drawing
+    would visit more than retouch.masks.MAX_STROKE_ROWS (segment, image row) pairs are refused (413)."""
 
     width: int = Field(gt=0, le=1_000_000)
     height: int = Field(gt=0, le=1_000_000)
@@ -104,7 +118,7 @@ class StrokeMask(BaseModel):
     @model_validator(mode="after")
     def _bounded(self) -> StrokeMask:
         if sum(len(s.points) for s in self.strokes) > MAX_STROKE_POINTS:
-            raise ValueError(f"at most {MAX_STROKE_POINTS} stroke points in all")
+            raise ValueError(f"at most {MAX_STROKE_POINTS:,} stroke points in all strokes of a request")
         return self
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -9,6 +11,7 @@ from typing import Any, TypeVar
 import anyio
 from fastapi import Request
 
+from retouch.server import tempdata
 from retouch.server.jobs import JobQueue
 from retouch.server.settings import ServerSettings
 from retouch.server.store import DocumentStore
@@ -17,6 +20,27 @@ from retouch.server.tools import ToolSpec
 T = TypeVar("T")
 # Decoding and encoding run in threads, at most this many at once, so a burst of uploads stays bounded in memory.
 IO_THREADS = 4
+# At shutdown, how long running jobs get to stop after their cancellation (they stop at their next progress
+# report, within a second or two) before the documents' folder is removed regardless.
+DRAIN_S = 3.0
+
+
+# The libraries the tools import on first use. Importing one runs module initialisation that holds the interpreter
+# lock for up to ~130 ms at a time (torch: 0.9 s in all), which stalled /api/health that long during a server's
+# first upscale. `retouch serve` imports them before it accepts a request (an app embedded elsewhere stays
+# lighter: it imports them when a tool first needs them).
+HEAVY_LIBRARIES = ("torch", "onnxruntime", "cv2")
+
+
+def preload_libraries() -> None:
+    for name in HEAVY_LIBRARIES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional library: its tools say so when used
+            pass
+    # The objects made so far live as long as the process: left out of the cyclic collector's passes, which
+    # otherwise walk torch's hundreds of thousands of objects while holding the lock.
+    gc.freeze()
 
 
 @dataclass
@@ -29,6 +53,8 @@ class Services:
 
     @classmethod
     def start(cls, settings: ServerSettings, tools: list[ToolSpec]) -> Services:
+        """The services of a starting server; folders that killed servers left behind are removed first."""
+        tempdata.remove_stale(settings.data_dir)
         store = DocumentStore(
             root=settings.data_dir,
             max_documents=settings.max_documents,
@@ -38,8 +64,15 @@ class Services:
         jobs = JobQueue(settings.queue_size, settings.workers, settings.stall_timeout_s)
         return cls(settings, store, jobs, {tool.name: tool for tool in tools})
 
+    def delete_document(self, doc_id: str) -> None:
+        """Cancel the document's queued and running jobs, then forget it and delete its files."""
+        doc = self.store.get(doc_id)
+        self.jobs.cancel_document(doc.id)
+        self.store.delete(doc.id)
+
     def close(self) -> None:
-        self.jobs.shutdown()
+        """Cancel every job, give the running ones DRAIN_S to stop, then delete every document's files."""
+        self.jobs.shutdown(DRAIN_S)
         self.store.close()
 
     async def run_io(self, function: Callable[..., T], *args: Any) -> T:

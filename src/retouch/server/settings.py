@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from retouch.errors import InvalidInput
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -19,6 +18,9 @@ class ServerSettings:
     reports no progress for stall_timeout_s is stopped (504), however long it has run. Documents (uploads being edited)
     live in data_dir (a temporary directory removed at shutdown when None), at most max_documents of them,
     each dropped after document_ttl_s unused, each keeping its last max_history edits for undo.
+
+    A host beyond this machine (anything but a loopback address or "localhost") needs an api_key, or
+    insecure_public: the explicit choice to let anyone who can reach the address use every endpoint.
     """
 
     host: str = "127.0.0.1"
@@ -35,6 +37,7 @@ class ServerSettings:
     document_ttl_s: float = 6 * 3600.0
     data_dir: Path | None = None
     device: str = "auto"
+    insecure_public: bool = False
 
     def __post_init__(self) -> None:
         positive = {
@@ -54,6 +57,11 @@ class ServerSettings:
             raise InvalidInput("the API key must not be empty")
         if not 0 <= self.port < 65536:
             raise InvalidInput(f"port must be between 0 (any free port) and 65535, got {self.port}")
+        if not self.is_loopback and self.api_key is None and not self.insecure_public:
+            raise InvalidInput(
+                f"serving on {self.host} opens the API to other machines: set an API key (--api-key or "
+                "RETOUCH_API_KEY), or pass --insecure-public to let anyone who can reach it use it"
+            )
 
     @property
     def max_pixels(self) -> int:
@@ -61,4 +69,13 @@ class ServerSettings:
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Whether the host is reachable from this machine only: "localhost" or a loopback address (127.0.0.0/8,
+        ::1, or 127.x written as an IPv4-mapped IPv6 address). Other names may resolve to any address."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            address = ipaddress.ip_address(self.host.strip("[]"))
+        except ValueError:
+            return False
+        mapped = getattr(address, "ipv4_mapped", None)
+        return address.is_loopback or (mapped is not None and mapped.is_loopback)

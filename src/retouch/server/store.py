@@ -6,13 +6,13 @@ erase on a 12-megapixel photo costs the size of the stroke, not of the photo; a 
 size or layout stores both whole states. The current state is updated in place through a memory map.
 
 Bounds: at most ``max_documents`` (the least recently used is dropped), each dropped after ``ttl_s`` unused,
-each keeping its last ``max_history`` steps. Everything lives in a temporary directory removed by ``close``.
+each keeping its last ``max_history`` steps. Everything lives in a private folder (``tempdata.PrivateFolder``:
+mode 0700, locked while in use) removed by ``close``.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ import numpy as np
 
 from retouch.server.errors import ApiError
 from retouch.server.ids import is_valid_id, new_id
+from retouch.server.tempdata import PrivateFolder
 from retouch.types import Metadata, Picture, Rect
 
 
@@ -66,6 +67,11 @@ class Document:
     def alpha_path(self) -> Path:
         return self.dir / "alpha.npy"
 
+    @property
+    def source_jpeg_path(self) -> Path:
+        """The uploaded file, when it was a JPEG."""
+        return self.dir / "source.jpg"
+
     def info(self) -> dict[str, Any]:
         meta = self.metadata
         return {
@@ -92,7 +98,7 @@ class DocumentStore:
         self, *, root: Path | None = None, max_documents: int = 16, max_history: int = 50, ttl_s: float = 21600.0
     ) -> None:
         self._parent = root
-        self._root: Path | None = None  # made on the first upload, so an app that never serves leaves nothing
+        self._folder: PrivateFolder | None = None  # made on the first upload: an app that never serves leaves nothing
         self.max_documents = max_documents
         self.max_history = max_history
         self.ttl_s = ttl_s
@@ -103,9 +109,9 @@ class DocumentStore:
     @property
     def root(self) -> Path:
         with self._lock:
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="retouch-server-", dir=self._parent))
-            return self._root
+            if self._folder is None:
+                self._folder = PrivateFolder(self._parent)
+            return self._folder.path
 
     # --- documents ------------------------------------------------------------------------------------------------
 
@@ -115,6 +121,8 @@ class DocumentStore:
         directory.mkdir()
         doc = Document(doc_id, directory, filename, picture)
         _save_state(doc, picture.pixels, picture.alpha)
+        if picture.source_jpeg is not None:  # downloads as JPEG keep its untouched blocks (retouch.io.jpeg_lossless)
+            doc.source_jpeg_path.write_bytes(picture.source_jpeg)
         with self._lock:
             self._sweep()
             while len(self._docs) >= self.max_documents:
@@ -141,8 +149,8 @@ class DocumentStore:
         with self._lock:
             for doc in list(self._docs.values()):
                 self._drop(doc)
-            if self._root is not None:
-                shutil.rmtree(self._root, ignore_errors=True)
+            if self._folder is not None:
+                self._folder.remove()
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -155,7 +163,8 @@ class DocumentStore:
             _require_alive(doc)
             pixels = np.load(doc.pixels_path)
             alpha = np.load(doc.alpha_path) if doc.has_alpha else None
-            return Picture(pixels, alpha, doc.metadata), doc.revision
+            source = doc.source_jpeg_path.read_bytes() if doc.source_jpeg_path.exists() else None
+            return Picture(pixels, alpha, doc.metadata, source_jpeg=source), doc.revision
 
     def region(self, doc: Document, region: Rect) -> tuple[np.ndarray, np.ndarray | None]:
         """A copy of one rectangle of the current pixels (and alpha), read without loading the whole image."""

@@ -40,7 +40,9 @@ async def info(services: ServicesDep, doc_id: str) -> dict[str, Any]:
 
 @router.delete("/{doc_id}", status_code=204, summary="Forget a document and delete its files")
 async def delete(services: ServicesDep, doc_id: str) -> Response:
-    services.store.delete(doc_id)
+    """Its queued and running jobs are cancelled (state "cancelled"; a running one stops at its next progress
+    report) and its files are deleted at once."""
+    await services.run_io(services.delete_document, doc_id)
     return Response(status_code=204)
 
 

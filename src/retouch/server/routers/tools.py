@@ -77,6 +77,7 @@ def tool_router(spec: ToolSpec) -> APIRouter:
                 spec.name,
                 lambda job: _edit_document(services, spec, doc, options, masks, job),
                 None if plan is None else plan.seconds,
+                document=doc.id,
             )
             if not wait:
                 return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
@@ -150,7 +151,7 @@ def _run_timed(
     if plan is not None:
         job.expect(plan.seconds)
     started = time.monotonic()
-    result = spec.run(picture, mask, options, services.settings.device, job.report)
+    result = spec.run(picture, mask, options, services.settings.device, job.report, services.settings.max_pixels)
     if plan is not None:
         estimate.record(plan, time.monotonic() - started)
     return result
@@ -217,7 +218,7 @@ def build_mask(
     image), brush strokes (over a canvas of any size) and boxes in image pixels."""
     parts = []
     if mask_file:
-        parts.append(mask_ops.load_mask(mask_file, size, resize=True, max_pixels=max_pixels))
+        parts.append(imaging.decode_mask(mask_file, size, max_pixels))
     if strokes is not None:
         drawn = [mask_ops.Stroke(s.points, s.radius, s.mode) for s in strokes.strokes]
         parts.append(mask_ops.mask_from_strokes(drawn, size, canvas=(strokes.width, strokes.height)))

@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from retouch.tools.options import Option
 from retouch.types import Picture, ProgressCallback
 
-# (picture, mask or None, validated options, device, progress) -> the edited picture
-ToolRun = Callable[[Picture, np.ndarray | None, BaseModel, str, ProgressCallback], Picture]
+# (picture, mask or None, validated options, device, progress, the server's pixel limit for side inputs such as
+# a background image and for outputs) -> the edited picture
+ToolRun = Callable[[Picture, np.ndarray | None, BaseModel, str, ProgressCallback, int], Picture]
 
 
 @dataclass(frozen=True)

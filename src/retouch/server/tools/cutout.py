@@ -47,7 +47,12 @@ def _keep_alpha_format(picture: Picture) -> Picture:
 
 
 def run_cutout(
-    picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
+    picture: Picture,
+    mask: np.ndarray | None,
+    options: BaseModel,
+    device: str,
+    progress: ProgressCallback,
+    _max_pixels: int,  # the output keeps the picture's size and no other image is read
 ) -> Picture:
     from retouch.tools.cutout import cutout
 
@@ -59,18 +64,24 @@ def run_cutout(
 
 
 def run_replace(
-    picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
+    picture: Picture,
+    mask: np.ndarray | None,
+    options: BaseModel,
+    device: str,
+    progress: ProgressCallback,
+    max_pixels: int,
 ) -> Picture:
     from retouch.tools.cutout import replace_background
 
     arguments = tool_arguments(REPLACE_OPTIONS, options)
     kind, colour, image = arguments.pop("background"), arguments.pop("color"), arguments.pop("background_image")
-    target = _decode_background(image) if kind == "image" else colour if kind == "color" else kind
+    target = _decode_background(image, max_pixels) if kind == "image" else colour if kind == "color" else kind
     return _keep_alpha_format(replace_background(picture, target, **arguments, device=device, progress=progress))
 
 
-def _decode_background(data_url: str | None) -> Picture:
+def _decode_background(data_url: str | None, max_pixels: int) -> Picture:
     from retouch.io import load_image
+    from retouch.server.imaging import server_limit
 
     if not data_url:
         raise InvalidInput("background=image needs 'background_image': the background image as a data URL")
@@ -81,7 +92,11 @@ def _decode_background(data_url: str | None) -> Picture:
         raise InvalidInput("the background image is not valid base64 (expected a data: URL)") from None
     if len(raw) > MAX_BACKGROUND_BYTES:
         raise InvalidInput(f"the background image is larger than {MAX_BACKGROUND_BYTES // (1024 * 1024)} MB")
-    return load_image(raw)
+    with server_limit():  # the same pixel limit as uploads, checked on the header before decoding
+        try:
+            return load_image(raw, max_pixels=max_pixels)
+        except InvalidInput as error:  # name it as the user knows it, not as "the image data"
+            raise type(error)(str(error).replace("the image data", "the background image", 1)) from None
 
 
 def engines() -> dict[str, bool]:

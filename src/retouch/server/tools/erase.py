@@ -14,7 +14,12 @@ EraseOptions = form_model("EraseOptions", OPTIONS)
 
 
 def run(
-    picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
+    picture: Picture,
+    mask: np.ndarray | None,
+    options: BaseModel,
+    device: str,
+    progress: ProgressCallback,
+    _max_pixels: int,  # the output keeps the picture's size and no other image is read
 ) -> Picture:
     from retouch.tools.erase import erase
 

@@ -15,7 +15,12 @@ RestoreOptions = form_model("RestoreOptions", OPTIONS)
 
 
 def run(
-    picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
+    picture: Picture,
+    mask: np.ndarray | None,
+    options: BaseModel,
+    device: str,
+    progress: ProgressCallback,
+    _max_pixels: int,  # the output keeps the picture's size and no other image is read
 ) -> Picture:
     from retouch.tools.restore import restore
 

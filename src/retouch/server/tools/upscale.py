@@ -15,11 +15,19 @@ UpscaleOptions = form_model("UpscaleOptions", OPTIONS)
 
 
 def run(
-    picture: Picture, mask: np.ndarray | None, options: BaseModel, device: str, progress: ProgressCallback
+    picture: Picture,
+    mask: np.ndarray | None,
+    options: BaseModel,
+    device: str,
+    progress: ProgressCallback,
+    max_pixels: int,
 ) -> Picture:
+    from retouch.server.imaging import server_limit
     from retouch.tools.upscale import upscale
 
-    return upscale(picture, **tool_arguments(OPTIONS, options), device=device, progress=progress)
+    with server_limit():  # the output is held to the server's --max-megapixels, checked before any work
+        arguments = tool_arguments(OPTIONS, options)
+        return upscale(picture, **arguments, device=device, progress=progress, max_pixels=max_pixels)
 
 
 def engines() -> dict[str, bool]:

@@ -42,8 +42,10 @@ def cutout(
     HxW alpha unless ``mask_only`` or an opaque ``background`` was asked for; fully opaque subject pixels keep
     their exact values; "cutout" is recorded for the provenance XMP.
     """
+    from retouch.models.runtime import check_device
     from retouch.tools.cutout.colours import parse_colour
 
+    check_device(device)
     if crop is not None and (isinstance(crop, bool) or crop < 0):
         raise InvalidInput(f"crop margin must be a whole number of pixels >= 0, got {crop!r}")
     fill = parse_colour(background) if background is not None else None

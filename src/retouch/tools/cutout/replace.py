@@ -49,6 +49,9 @@ def replace_background(
     Returns a new Picture of the same size, bit depth and channels, without alpha unless the background is
     (partly) transparent (then HxW alpha, same dtype); "replace background" is recorded for the provenance XMP.
     """
+    from retouch.models.runtime import check_device
+
+    check_device(device)
     if fit not in FITS:
         raise InvalidInput(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")
     if blur is not None and not (np.isfinite(blur) and BLUR_RANGE.low <= blur <= BLUR_RANGE.high):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from retouch import masks
-from retouch.errors import InvalidInput
+from retouch.errors import BackendUnavailable, InvalidInput
 from retouch.ops.composite import blend_inside, write_where
 from retouch.tools.erase.engines import installed_model, load_engine
 from retouch.tools.erase.hd import fill_boxes
-from retouch.tools.options.erase import ENGINES
+from retouch.tools.options import check_options
+from retouch.tools.options.erase import ENGINES, FEATHER, GROW, SEED
 from retouch.types import Picture, ProgressCallback, Rect, no_progress
 
 
@@ -54,15 +55,27 @@ def erase(
     Returns a new Picture of the same size, bit depth and layout: pixels outside the grown mask are the input's
     exactly, alpha (when present) is continued into the hole; "erase (engine=...)" is recorded for the provenance
     XMP.
-    Raises InvalidInput (a mask of another size, an empty mask, an unknown engine or strategy), WeightsMissing
-    (a network engine whose weights are not installed; it names the pull command) or BackendUnavailable (a device
-    that is not there).
+    Raises InvalidInput (a mask of another size, an empty mask, one that covers the whole picture once grown,
+    grow, feather or seed out of range, an unknown engine, strategy or device), WeightsMissing (a network engine
+    whose weights are not installed; it names the pull command) or BackendUnavailable (a device that is not
+    there, or a GPU asked of the patch engine, which runs on the CPU).
     """
+    from retouch.models.runtime import check_device, requests_gpu
+
+    check_options(((GROW, grow), (FEATHER, feather), (SEED, seed)))
+    check_device(device)
     hole = _checked_mask(picture, mask)
     grow_px = default_grow(picture.width, picture.height) if grow is None else grow
     grown = masks.grow(hole, grow_px)
+    if grown.all():
+        raise InvalidInput(_covers_all(hole, grow_px))
     feather_px = grow_px / 2 if feather is None else feather
     filler = load_engine(engine, device=device, seed=seed)
+    if filler.name == "patch" and requests_gpu(device):
+        raise BackendUnavailable(
+            f"the patch engine runs on the CPU only, and device '{device}' was asked for; use --device auto or "
+            "cpu, or a network engine (lama, migan) on the GPU"
+        )
 
     pixels = picture.pixels.copy()
     alpha = None if picture.alpha is None else picture.alpha.copy()
@@ -100,6 +113,16 @@ def _checked_mask(picture: Picture, mask: np.ndarray) -> np.ndarray:
     if masks.is_empty(mask):
         raise InvalidInput("the mask is empty: paint or give a box over what to erase")
     return mask
+
+
+def _covers_all(hole: np.ndarray, grow_px: int) -> str:
+    """Why a mask that covers the whole picture is refused: nothing would be left to fill it from."""
+    if hole.all():
+        return "the mask covers the whole image: nothing is left to fill it from; paint only what to remove"
+    return (
+        f"grown by {grow_px} pixels, the mask covers the whole image: nothing is left to fill it from; use a "
+        "smaller grow or paint less"
+    )
 
 
 def _fill_alpha(alpha: np.ndarray, hole: np.ndarray, max_value: int) -> None:

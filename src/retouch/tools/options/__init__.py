@@ -8,9 +8,13 @@ build its commands from it without loading NumPy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import numbers
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from retouch.errors import InvalidInput
 
 # CPU precisions of the networks that have a bfloat16 form: upscale's ``precision`` option and LaMa's loader.
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -23,6 +27,29 @@ class Range:
     low: float | None = None
     high: float | None = None
     above: bool = False
+
+    def fault(self, value: float) -> str | None:
+        """What is wrong with ``value`` ("must be between 0 and 1, got 2"), or None when it is in range."""
+        too_low = self.low is not None and (value <= self.low if self.above else value < self.low)
+        too_high = self.high is not None and value > self.high
+        if not (too_low or too_high):
+            return None
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'above' if self.above else 'at least'} {number_text(self.low)}")
+        if self.high is not None:
+            parts.append(f"at most {number_text(self.high)}")
+        wanted = " and ".join(parts)
+        if self.low is not None and self.high is not None and not self.above:
+            wanted = f"between {number_text(self.low)} and {number_text(self.high)}"
+        return f"must be {wanted}, got {number_text(value)}"
+
+
+def number_text(value: float) -> str:
+    """Whole numbers in full (a seed's 18446744073709551615), others as %g."""
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,33 @@ class Option:
     def http_range(self) -> Range | None:
         return self.http_bounds or self.bounds
 
+    def fault(self, value: Any, name: str | None = None) -> str | None:
+        """What is wrong with ``value`` for every door, as a sentence about ``name`` (default: the option's
+        keyword), or None: a choice outside ``choices``, a number that is not finite or outside ``bounds``, a
+        value of another kind. None passes: not given, the tool decides."""
+        name = name or self.name
+        if value is None:
+            return None
+        if self.kind is bool:
+            return None if isinstance(value, bool) else f"{name} must be true or false, got {value!r}"
+        if self.kind in (int, float):
+            wanted = numbers.Integral if self.kind is int else numbers.Real
+            if isinstance(value, bool) or not isinstance(value, wanted):
+                return f"{name} must be {'a whole number' if self.kind is int else 'a number'}, got {value!r}"
+            if not math.isfinite(value):
+                return f"{name} must be a finite number, got {value}"
+            fault = None if self.bounds is None else self.bounds.fault(value)
+            return None if fault is None else f"{name} {fault}"
+        if self.choices and value not in self.choices:
+            return f"unknown {name.lstrip('-')} {value!r}; choose one of: {', '.join(self.choices)}"
+        return None
+
+    def check(self, value: Any) -> None:
+        """Raise InvalidInput when ``fault`` finds something wrong with ``value``."""
+        fault = self.fault(value)
+        if fault is not None:
+            raise InvalidInput(fault)
+
     def argument(self, value: Any) -> Any:
         """The tool function's value for this option's ``value`` (as sent by a door)."""
         return self.arguments[value] if self.arguments else value
@@ -82,3 +136,9 @@ class Option:
             "maximum": bounds.high if bounds else None,
             "when": list(self.when) if self.when else None,
         }
+
+
+def check_options(values: Iterable[tuple[Option, Any]]) -> None:
+    """``option.check(value)`` for each pair: a tool's first lines, before any work."""
+    for option, value in values:
+        option.check(value)

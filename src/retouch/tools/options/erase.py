@@ -7,6 +7,10 @@ from retouch.tools.options import Option, Range
 ENGINES = ("auto", "patch", "lama", "migan")
 STRATEGIES = ("auto", "whole", "resize", "crop")
 MAX_PIXELS_OVER_HTTP = 500  # the HTTP API's cap on grow and feather
+# Every door's cap on grow and feather: past the long side of the largest photo the pixel guard lets in
+# (15000x10000 at 150 MP), a mask grown that far covers the image, which erase refuses anyway.
+MAX_PIXELS = 20_000
+MAX_SEED = 2**64 - 1  # the patch engine's random generator takes a 64-bit seed
 
 ENGINE = Option(
     "engine",
@@ -23,7 +27,7 @@ GROW = Option(
     None,
     "Pixels to grow the mask by (default: a few, by image size).",
     "Grow",
-    bounds=Range(0),
+    bounds=Range(0, MAX_PIXELS),
     http_bounds=Range(0, MAX_PIXELS_OVER_HTTP),
 )
 FEATHER = Option(
@@ -32,7 +36,7 @@ FEATHER = Option(
     None,
     "Soft edge width inside the grown mask, in pixels (default: half the grow).",
     "Feather",
-    bounds=Range(0),
+    bounds=Range(0, MAX_PIXELS),
     http_bounds=Range(0, MAX_PIXELS_OVER_HTTP),
 )
 STRATEGY = Option(
@@ -44,7 +48,13 @@ STRATEGY = Option(
     choices=STRATEGIES,
 )
 SEED = Option(
-    "seed", int, 0, "Seed of the patch engine's random search.", "Seed", http_bounds=Range(0, 2**31 - 1)
+    "seed",
+    int,
+    0,
+    "Seed of the patch engine's random search.",
+    "Seed",
+    bounds=Range(0, MAX_SEED),
+    http_bounds=Range(0, 2**31 - 1),
 )
 
 OPTIONS = (ENGINE, GROW, FEATHER, STRATEGY, SEED)

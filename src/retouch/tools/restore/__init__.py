@@ -24,7 +24,15 @@ import numpy as np
 
 from retouch.errors import InvalidInput, WeightsMissing
 from retouch.tools.interrupt import Heartbeat, checked
-from retouch.tools.options.restore import COLOUR, DENOISE, FACE_MODEL, SENSITIVITY, STRENGTH, UPSCALE_FACTORS
+from retouch.tools.options.restore import (
+    COLOUR,
+    DENOISE,
+    DETECTORS,
+    FACE_MODEL,
+    SENSITIVITY,
+    STRENGTH,
+    UPSCALE_FACTORS,
+)
 from retouch.types import Picture, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
@@ -77,6 +85,11 @@ def restore(
     with the photo), with "restore (...)" recorded for the provenance XMP. With every step off the pixels come
     back unchanged.
     """
+    from retouch.models.runtime import check_device
+
+    if detector not in DETECTORS:
+        raise InvalidInput(f"unknown face detector {detector!r}; choose one of: {', '.join(DETECTORS)}")
+    check_device(device)
     _check_amount("denoise", denoise)
     _check_amount("colour", colour)
     _check_amount("scratch_sensitivity", scratch_sensitivity)

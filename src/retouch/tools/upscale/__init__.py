@@ -13,10 +13,20 @@ import math
 import numpy as np
 
 from retouch.errors import InvalidInput, TooLarge
+from retouch.io.limits import check_output, pixel_limit
 from retouch.ops.tiles import TileJob, TilePlan, plan_tiles, run_tiles
 from retouch.tools.interrupt import Heartbeat
-from retouch.tools.options.upscale import AUTO_MAX_X4PLUS_OUTPUT_MP, AUTO_MODEL, DEFAULT_MODEL, MAX_SCALE, MIN_TILE
-from retouch.tools.upscale.networks import Network, Steps, load_network
+from retouch.tools.options import check_options
+from retouch.tools.options.upscale import (
+    AUTO_MAX_X4PLUS_OUTPUT_MP,
+    AUTO_MODEL,
+    DEFAULT_MODEL,
+    DENOISE,
+    MAX_SCALE,
+    MIN_TILE,
+    TILE,
+)
+from retouch.tools.upscale.networks import Network, Steps, load_network, output_scale, upscale_spec
 from retouch.tools.upscale.resample import axis_weights, resample
 from retouch.types import Picture, ProgressCallback, no_progress
 
@@ -46,6 +56,7 @@ def upscale(
     progress: ProgressCallback = no_progress,
     denoise: float | None = None,
     precision: str = "auto",
+    max_pixels: int | None = None,
 ) -> Picture:
     """Enlarge ``picture`` by ``scale`` with the super-resolution network ``model``.
 
@@ -62,27 +73,34 @@ def upscale(
     reference's results) or "bf16".
     Returns a new Picture of round(height * scale) x round(width * scale), in the input's bit depth and channels
     (greyscale stays greyscale), alpha enlarged too (bicubic), with "upscale (model=..., scale=...)" recorded for
-    the provenance XMP.
-    Raises InvalidInput (scale outside [1, 16], tile under 32, an unknown or non-upscaling model, denoise
+    the provenance XMP. max_pixels: the most pixels the output may have, checked before any work (default:
+    $RETOUCH_MAX_PIXELS, else 150 megapixels, as for decoding; 0 = no limit).
+    Raises InvalidInput (scale outside [1, 16], tile outside [32, 2048], an unknown device, an unknown or non-upscaling model, denoise
     for another model or outside [0, 1], an unknown precision), WeightsMissing (the model's weights are not
-    installed; it names the pull command), TooLarge (an output over 2 gigapixels) or BackendUnavailable (a
-    device that is not there).
+    installed; it names the pull command), TooLarge (an output over max_pixels, or over 2 gigapixels) or
+    BackendUnavailable (a device that is not there).
     """
+    from retouch.models.runtime import check_device
+
     factor = _checked_scale(scale)
     if tile is not None and tile < MIN_TILE:
         raise InvalidInput(f"tile must be at least {MIN_TILE} pixels, got {tile}")
+    check_options(((TILE, tile), (DENOISE, denoise)))
+    check_device(device)
     model, why = choose_model(model, picture.size, factor, device)
-    if why:
-        progress(NOTE_PREFIX + why, 0, 0)
-    network = load_network(model, device=device, denoise=denoise, precision=precision)
-    factor = network.output_scale if factor is None else factor
+    factor = output_scale(upscale_spec(model)) if factor is None else factor
     out_size = (max(1, round(picture.height * factor)), max(1, round(picture.width * factor)))
+    # before the network is loaded or any memory is taken for the output
+    check_output(f"{picture.width}x{picture.height} x{factor:g}", out_size[1], out_size[0], pixel_limit(max_pixels))
     if out_size[0] * out_size[1] > MAX_OUTPUT_PIXELS:
         raise TooLarge(
             f"{picture.width}x{picture.height} x{factor:g} would be {out_size[1]}x{out_size[0]} "
             f"({out_size[0] * out_size[1] / 1e9:.1f} gigapixels), over the {MAX_OUTPUT_PIXELS / 1e9:g} gigapixel "
             "limit; use a smaller scale"
         )
+    if why:
+        progress(NOTE_PREFIX + why, 0, 0)
+    network = load_network(model, device=device, denoise=denoise, precision=precision)
 
     plan = tile_plan(picture.size, out_size, tile, context=network.context, align=network.size.multiple)
     pixels = np.empty((*out_size, picture.pixels.shape[2]), picture.pixels.dtype)
