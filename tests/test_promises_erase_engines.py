@@ -116,7 +116,7 @@ def test_the_web_app_erases_with_the_installed_network(browser: Any, tmp_path: P
     source = tmp_path / "scene.png"
     source.write_bytes(encode(PHOTO.pixels, "PNG"))
     with live_server() as url, editor_page(browser, url) as page:
-        assert page.locator("[data-engine] option[value='lama']").is_enabled()
+        assert page.locator("section.panel:visible [data-engine] option[value='lama']").is_enabled()
         open_photo(page, source)
         request = stroke_across(page, PHOTO, brush_px=40)
         strokes = sent_strokes(request)

@@ -28,6 +28,8 @@ from retouch.types import Metadata, Picture, ProgressCallback
 # Public name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {
     "erase": "retouch.tools.erase",
+    "detext": "retouch.tools.detext",
+    "find_text": "retouch.tools.detext",
     "cutout": "retouch.tools.cutout",
     "replace_background": "retouch.tools.cutout",
     "restore": "retouch.tools.restore",
@@ -58,6 +60,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from retouch.tools.cutout import cutout, replace_background
+    from retouch.tools.detext import detext, find_text
     from retouch.tools.erase import erase
     from retouch.tools.restore import restore
     from retouch.tools.upscale import upscale

@@ -48,6 +48,23 @@ def live_server(**settings: Any) -> Iterator[str]:
         listener.close()
 
 
+@contextmanager
+def editor_with_photo(browser: Any, url: str, photo: Any, timeout_s: float = 60) -> Iterator[Any]:
+    """A desktop-sized page of the web app at ``url`` with ``photo`` (a path) open; on leaving, no script error
+    may have happened in the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url + "/")
+    page.wait_for_function("window.retouch && window.retouch.info !== null")
+    page.set_input_files("#file-input", str(photo))
+    page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=timeout_s * 1000)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
 def upload(client: Any, data: bytes, name: str = "photo.jpg") -> dict[str, Any]:
     response = client.post("/api/documents", files={"file": (name, data, "application/octet-stream")})
     assert response.status_code == 201, response.text

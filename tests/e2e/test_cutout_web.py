@@ -12,7 +12,7 @@ from PIL import Image
 
 from cutout_onnx import install_fake
 from cutout_scenes import scene
-from e2e.harness import live_server
+from e2e.harness import editor_with_photo, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +24,8 @@ def cutout_page(browser, tmp_path, monkeypatch):
     install_fake("u2netp", monkeypatch)
     photo = tmp_path / "photo.jpg"
     Image.fromarray((scene().image * 255 + 0.5).astype(np.uint8)).save(photo, quality=95)
-    with live_server() as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url + "/")
-        page.wait_for_function("window.retouch && window.retouch.info !== null")
-        page.set_input_files("#file-input", str(photo))
-        page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=60000)
+    with live_server() as url, editor_with_photo(browser, url, photo) as page:
         yield page, url, tmp_path
-        context.close()
-        assert errors == [], errors
 
 
 def pixels(page, url: str) -> np.ndarray:

@@ -69,7 +69,7 @@ def paint(page: Any, points: list[tuple[float, float]]) -> None:
 
 def stroke_across(page: Any, found: Scene, brush_px: int) -> Any:
     """Set the brush size, paint one stroke across the object; returns the erase request the page sent."""
-    page.locator("[data-size]").fill(str(brush_px))
+    page.locator("section.panel:visible [data-size]").fill(str(brush_px))
     view = view_transform(page)
     cx, cy = found.center
     start = to_page(view, cx - found.radius * 0.6, cy - found.radius * 0.2)
@@ -265,12 +265,12 @@ def test_manual_mode_mask_eraser_and_pending_undo(page: Any, server_url: str, tm
     open_photo(page, source)
     page.locator("[data-auto]").uncheck()
     page.keyboard.press("]")  # brush size keys
-    size = int(page.locator("[data-size]").input_value())
+    size = int(page.locator("section.panel:visible [data-size]").input_value())
     assert size > 48
     page.keyboard.press("[")
     page.keyboard.press("[")
-    assert int(page.locator("[data-size]").input_value()) < size
-    page.locator("[data-size]").fill("30")
+    assert int(page.locator("section.panel:visible [data-size]").input_value()) < size
+    page.locator("section.panel:visible [data-size]").fill("30")
     view = view_transform(page)
     y = 200
     paint(page, [to_page(view, 100, y), to_page(view, 500, y)])
@@ -281,7 +281,7 @@ def test_manual_mode_mask_eraser_and_pending_undo(page: Any, server_url: str, tm
     page.keyboard.press("Control+Shift+z")
     assert run.is_enabled()
     page.keyboard.press("e")  # the mask eraser
-    page.locator("[data-size]").fill("60")
+    page.locator("section.panel:visible [data-size]").fill("60")
     paint(page, [to_page(view, 300, y), to_page(view, 520, y)])
     with page.expect_request(lambda r: r.url.endswith("/api/erase")) as request:
         page.keyboard.press("Enter")

@@ -114,7 +114,7 @@ def test_one_finger_erases_two_fingers_zoom_and_pan(phone: Any, server_url: str,
 
     # One finger across the object: painted and erased on release.
     r = found.radius * zoomed["scale"]
-    phone.locator("[data-size]").fill(str(int(2.4 * r)))
+    phone.locator("section.panel:visible [data-size]").fill(str(int(2.4 * r)))
     ox, oy = cx, cy + 20  # the object's centre on screen now
     with phone.expect_request(lambda request: request.url.endswith("/api/erase")) as sent:
         touch(cdp, "touchStart", {0: (ox - r, oy)})

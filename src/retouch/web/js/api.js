@@ -116,6 +116,11 @@ export class Api {
     return this.json("POST", `/api/${tool}`, { body: formOf(fields) });
   }
 
+  // Find a document's text without erasing it: answers the queued job, whose result holds the mask.
+  findText(docId, fields) {
+    return this.json("POST", `/api/documents/${docId}/text`, { body: formOf(fields) });
+  }
+
   // How long the same run would take: {seconds, basis}.
   estimate(tool, fields) {
     return this.json("POST", `/api/estimate/${tool}`, { body: formOf(fields) });

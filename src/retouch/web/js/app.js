@@ -79,6 +79,11 @@ class App {
       t.tab.setAttribute("aria-selected", String(t === tool));
       t.panel.hidden = t !== tool;
     }
+    // the viewer shows the chosen tool's pending mask only (a tool that paints puts its own back)
+    this.viewer.strokes = [];
+    this.viewer.maskLayer = null;
+    if (tool.selected) tool.selected();
+    this.viewer.requestRender();
     this.estimate.refresh();
   }
 

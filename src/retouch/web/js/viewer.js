@@ -2,6 +2,8 @@
 // image at the current zoom, the before/after split, the pending mask strokes and the brush outline.
 // Large photos stay smooth because each frame draws from the smallest pre-scaled copy that is still sharp.
 
+import { traceStroke } from "./strokes.js";
+
 const MIN_SCALE = 0.01;
 const MAX_SCALE = 32;
 const MIP_LIMIT = 1024; // keep halving until the longest side is at most this
@@ -80,6 +82,7 @@ export class Viewer {
     this.split = 0; // share of the image, from the left, that shows the original
     this.showBefore = false;
     this.strokes = []; // pending mask strokes, in image pixels
+    this.maskLayer = null; // a found mask (a canvas of the image's size, opaque where set), under the strokes
     this.cursor = null; // {x, y, radius} in CSS pixels
     this.onChange = () => {};
     this.pending = false;
@@ -100,6 +103,7 @@ export class Viewer {
     this.after = new Layer(bitmap, width, height);
     this.before = new Layer(bitmap, width, height);
     this.strokes = [];
+    this.maskLayer = null;
     this.split = 0;
     this.fit();
   }
@@ -257,7 +261,7 @@ export class Viewer {
         if (!this.showBefore && this.split < 1) this.drawSplit(ctx, splitX);
       }
     }
-    if (this.strokes.length && !this.showBefore) this.drawStrokes(dpr);
+    if ((this.strokes.length || this.maskLayer) && !this.showBefore) this.drawStrokes(dpr);
     if (this.cursor) this.drawCursor(ctx);
   }
 
@@ -290,21 +294,19 @@ export class Viewer {
     octx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.ox, dpr * this.oy);
     octx.lineCap = "round";
     octx.lineJoin = "round";
+    if (this.maskLayer) {
+      // the found mask in the mask colour: drawn, then coloured where it is opaque
+      octx.drawImage(this.maskLayer, 0, 0);
+      octx.globalCompositeOperation = "source-in";
+      octx.fillStyle = MASK_COLOR;
+      octx.fillRect(0, 0, this.width, this.height);
+      octx.globalCompositeOperation = "source-over";
+    }
     octx.strokeStyle = MASK_COLOR;
     octx.fillStyle = MASK_COLOR;
     for (const stroke of this.strokes) {
       octx.globalCompositeOperation = stroke.mode === "erase" ? "destination-out" : "source-over";
-      const [first, ...rest] = stroke.points;
-      octx.beginPath();
-      if (rest.length === 0) {
-        octx.arc(first[0], first[1], stroke.radius, 0, Math.PI * 2);
-        octx.fill();
-        continue;
-      }
-      octx.lineWidth = stroke.radius * 2;
-      octx.moveTo(first[0], first[1]);
-      for (const [x, y] of rest) octx.lineTo(x, y);
-      octx.stroke();
+      traceStroke(octx, stroke);
     }
     const ctx = this.ctx;
     ctx.save();

@@ -1,8 +1,9 @@
 // The tool panels, in sidebar order. A tool is this one module (its panel and what it sends) plus one server
 // endpoint, POST /api/<name>.
 import { createCleanup } from "./cleanup.js";
+import { createDetext } from "./detext.js";
 import { createRestore } from "./restore.js";
 import { createCutout, createReplaceBg } from "./cutout.js";
 import { createUpscale } from "./upscale.js";
 
-export const TOOL_FACTORIES = [createCleanup, createRestore, createCutout, createReplaceBg, createUpscale];
+export const TOOL_FACTORIES = [createCleanup, createDetext, createRestore, createCutout, createReplaceBg, createUpscale];

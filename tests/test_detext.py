@@ -1,0 +1,192 @@
+"""Remove text: the real PP-OCRv6 detector and recogniser (shipped in the rapidocr wheel that setup installs) on
+generated photos with text drawn in Pillow's built-in font, through the API and the `retouch` program."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from retouch.io import load_image, save_image
+from retouch.tools.detext import detext, find_text
+from retouch.types import Picture
+
+RETOUCH = str(Path(sys.executable).with_name("retouch"))
+
+
+def textured(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A photo-like background: gradients, blotches and grain (no flat areas, no edges a detector takes for text)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([110 + 50 * np.sin(x / 97), 120 + 40 * np.cos(y / 73), 100 + 30 * np.sin((x + y) / 131)], 2)
+    blotches = np.asarray(Image.fromarray(rng.integers(0, 255, (height // 16, width // 16, 3), np.uint8)).resize(
+        (width, height), Image.Resampling.BICUBIC), np.float32)
+    return np.clip(base + 0.25 * (blotches - 128) + rng.normal(0, 4, (height, width, 3)), 0, 255).astype(np.uint8)
+
+
+def draw_lines(pixels: np.ndarray, lines: list[tuple[str, tuple[int, int], int, tuple[int, int, int]]]) -> list:
+    """Draw each (text, (x, y), size, colour) with a dark or light outline; returns each line's pixels (bool)."""
+    image = Image.fromarray(pixels)
+    drawn = []
+    for text, origin, size, colour in lines:
+        font = ImageFont.load_default(size=size)
+        outline = (0, 0, 0) if sum(colour) > 380 else (255, 255, 255)
+        stroke = max(1, size // 18)
+        ink = Image.new("L", image.size, 0)
+        ImageDraw.Draw(ink).text(origin, text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+        ImageDraw.Draw(image).text(origin, text, font=font, fill=colour, stroke_width=stroke, stroke_fill=outline)
+        drawn.append(np.asarray(ink) > 0)
+    return np.asarray(image), drawn
+
+
+LINES = [
+    ("Summer sale 2026", (40, 40), 40, (255, 230, 40)),
+    ("small print: terms apply", (60, 150), 14, (250, 250, 250)),
+    ("RETOUCH", (300, 260), 72, (220, 30, 30)),
+    ("keep this caption", (40, 420), 22, (255, 255, 255)),
+]
+
+
+@pytest.fixture(scope="module")
+def scene() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    clean = textured(800, 520)
+    with_text, drawn = draw_lines(clean, LINES)
+    return clean, with_text, drawn
+
+
+def test_every_line_is_found_and_its_letters_are_covered(scene) -> None:
+    _, with_text, drawn = scene
+    found = find_text(Picture(with_text))
+    for ink, (text, *_rest) in zip(drawn, LINES, strict=True):
+        covered = (found.mask & ink).sum() / ink.sum()
+        assert covered > 0.99, (text, covered)
+    anywhere_near = np.zeros_like(found.mask)
+    for ink in drawn:
+        ys, xs = np.nonzero(ink)
+        anywhere_near[max(0, ys.min() - 20) : ys.max() + 20, max(0, xs.min() - 20) : xs.max() + 20] = True
+    stray = (found.mask & ~anywhere_near).sum() / found.mask.sum()
+    assert stray < 0.02, stray  # the mask stays on the text
+    assert len(found.erased) == len(LINES) and not found.kept
+
+
+def test_the_text_is_gone_and_nothing_else_changed(scene) -> None:
+    clean, with_text, drawn = scene
+    found = find_text(Picture(with_text))
+    result = detext(Picture(with_text))
+    assert result.metadata.operations[-1].startswith("detext (engine=")
+    assert np.array_equal(result.pixels[~found.mask], with_text[~found.mask])  # untouched outside the mask
+    again = find_text(result)
+    assert not again.erased, [line.box for line in again.erased]  # the detector sees no text left
+    ink = np.logical_or.reduce(drawn)
+    before = np.abs(with_text[ink].astype(int) - clean[ink]).mean()
+    after = np.abs(result.pixels[ink].astype(int) - clean[ink]).mean()
+    assert after < before / 3, (before, after)  # the letters' pixels are back near the background
+
+
+def test_keep_spares_the_lines_whose_text_matches(scene) -> None:
+    _, with_text, drawn = scene
+    found = find_text(Picture(with_text), keep=r"(?i)caption")
+    assert [line.text for line in found.kept] == ["keep this caption"]
+    assert not (found.mask & drawn[3]).any()
+    assert (found.mask & drawn[2]).sum() > 0.99 * drawn[2].sum()
+
+
+def test_boxes_limit_the_search(scene) -> None:
+    _, with_text, drawn = scene
+    found = find_text(Picture(with_text), boxes=[(280, 240, 420, 120)])
+    assert len(found.erased) == 1
+    assert (found.mask & drawn[2]).sum() > 0.99 * drawn[2].sum()
+    assert not (found.mask & drawn[0]).any()
+
+
+def test_text_on_a_flat_background_comes_back_as_that_background_exactly() -> None:
+    flat = np.full((300, 900, 3), (244, 246, 248), np.uint8)
+    with_text, drawn = draw_lines(flat, [("Settings  Profile  Export", (30, 30), 24, (30, 30, 30))] * 1)
+    with_text, more = draw_lines(with_text, [("window editor layer photo", (30, 120), 18, (60, 60, 60))])
+    result = detext(Picture(with_text))
+    assert result.metadata.operations == ("detext (engine=smooth)",)
+    error = np.abs(result.pixels.astype(int) - flat)
+    assert error.max() <= 4 and error.mean() < 0.2  # Telea's interpolation: invisible (measured 4 / 0.03)
+
+
+def test_a_16_bit_picture_keeps_its_depth(scene) -> None:
+    _, with_text, _ = scene
+    deep = Picture(with_text.astype(np.uint16) * 257)
+    result = detext(deep)
+    assert result.pixels.dtype == np.uint16
+    assert not find_text(result).erased
+
+
+def test_a_photo_without_text_comes_back_unchanged() -> None:
+    clean = Picture(textured(400, 300, seed=3))
+    result = detext(clean)
+    assert result is clean
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RETOUCH, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_command_erases_writes_the_mask_and_reports_the_lines(scene, tmp_path) -> None:
+    _, with_text, drawn = scene
+    source = save_image(Picture(with_text), tmp_path / "poster.png")
+    done = run("detext", str(source), "-o", str(tmp_path / "clean.png"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "4 lines of text found\n"
+    assert b"compositeWithTrainedAlgorithmicMedia" in (tmp_path / "clean.png").read_bytes()  # marked as AI-edited
+    assert not find_text(load_image(tmp_path / "clean.png")).erased
+
+    masked = run("--json", "detext", str(source), "--mask-only", "--keep", "caption", "-o", str(tmp_path / "m.png"))
+    assert masked.returncode == 0, masked.stderr
+    report = json.loads(masked.stdout)
+    assert [line["text"] for line in report["kept"]] == ["keep this caption"]
+    assert len(report["erased"]) == 3
+    mask = load_image(tmp_path / "m.png").pixels[:, :, 0] > 127
+    assert (mask & drawn[2]).sum() > 0.99 * drawn[2].sum() and not (mask & drawn[3]).any()
+
+    erased_with_mask = run("erase", str(source), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "e.png"))
+    assert erased_with_mask.returncode == 0, erased_with_mask.stderr  # the mask feeds `retouch erase`
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--keep", "("], "keep is not a valid regular expression"),
+        (["--grow", "9999"], "--grow must be between 0 and 500"),
+        (["--engine", "nope"], "unknown engine 'nope'"),
+        (["--box", "1,1,0,5"], "invalid box"),
+        (["--box", "5000,5000,10,10"], "lies entirely outside"),
+        (["--device", "tpu"], "unknown device 'tpu'"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(scene, tmp_path, options, message) -> None:
+    _, with_text, _ = scene
+    source = save_image(Picture(with_text), tmp_path / "poster.png")
+    done = run("detext", str(source), *options, "-o", str(tmp_path / "out.png"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("retouch: error:") and message in done.stderr
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_the_http_api_removes_text_and_refuses_bad_options_as_json(scene) -> None:
+    from e2e.harness import api_client, assert_error
+    from e2e.photos import encode
+
+    _, with_text, drawn = scene
+    photo = encode(with_text, "PNG")
+    with api_client() as client:
+        answer = client.post("/api/detext", files={"image": ("p.png", photo, "image/png")}, data={"keep": "caption"})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+        result = np.asarray(Image.open(io.BytesIO(answer.content)).convert("RGB"))
+        assert np.array_equal(result[drawn[3]], with_text[drawn[3]])  # the kept caption is untouched
+        assert (np.abs(result.astype(int) - with_text)[drawn[2]].max(axis=1) > 40).mean() > 0.5  # RETOUCH erased
+        bad = client.post("/api/detext", files={"image": ("p.png", photo, "image/png")}, data={"keep": "("})
+        assert "keep is not a valid regular expression" in assert_error(bad, 400, "invalid_input")
+        too_much = client.post("/api/detext", files={"image": ("p.png", photo)}, data={"grow": "9999"})
+        assert_error(too_much, 422, "invalid_request")
