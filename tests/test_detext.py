@@ -190,3 +190,73 @@ def test_the_http_api_removes_text_and_refuses_bad_options_as_json(scene) -> Non
         assert "keep is not a valid regular expression" in assert_error(bad, 400, "invalid_input")
         too_much = client.post("/api/detext", files={"image": ("p.png", photo)}, data={"grow": "9999"})
         assert_error(too_much, 422, "invalid_request")
+
+
+def marked_folder(count: int, opacity: float = 0.5) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """``count`` different photos, the same semi-transparent white mark (a ring and a word) on each: the clean
+    photos, the marked ones and the mark's alpha."""
+    shape = Image.new("L", (360, 240), 0)
+    pen = ImageDraw.Draw(shape)
+    pen.ellipse((60, 80, 120, 140), fill=255)
+    pen.ellipse((74, 94, 106, 126), fill=0)
+    pen.text((130, 88), "STOCK", font=ImageFont.load_default(size=44), fill=255)
+    alpha = np.asarray(shape, np.float32)[:, :, None] / 255 * opacity
+    clean = [textured(360, 240, seed) for seed in range(count)]
+    marked = [np.rint(c * (1 - alpha) + 255 * alpha).astype(np.uint8) for c in clean]
+    return clean, marked, alpha[:, :, 0]
+
+
+def masked_psnr(result: np.ndarray, clean: np.ndarray, where: np.ndarray) -> float:
+    error = ((result.astype(np.float64) - clean)[where] ** 2).mean()
+    return float(10 * np.log10(255**2 / error))
+
+
+def test_a_watermark_shared_by_a_folder_is_taken_off_by_inverting_its_blend() -> None:
+    import cv2
+
+    from retouch.tools.detext.watermark import estimate_watermark, remove_shared_watermark
+    from retouch.tools.erase import erase
+
+    clean, marked, alpha = marked_folder(12)
+    under = alpha > 0.02
+    estimated = estimate_watermark(marked).alpha
+    found = estimated > 0
+    assert found[cv2.erode(under.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0].mean() > 0.95  # the whole mark
+    away = ~cv2.dilate(under.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert estimated[away].max() < 0.1  # and next to nothing elsewhere (the ring's hole: noise up to 0.06)
+    results = remove_shared_watermark([Picture(m) for m in marked])
+    for result, with_mark in zip(results, marked, strict=True):
+        assert result.metadata.operations == ("detext (watermark)",)
+        assert np.array_equal(result.pixels[~found], with_mark[~found])  # nothing outside the mark changes
+    recovered = np.mean([masked_psnr(r.pixels, c, under) for r, c in zip(results, clean, strict=True)])
+    erased = np.mean([masked_psnr(erase(Picture(m), under, grow=0).pixels, c, under) for m, c in zip(marked, clean)])
+    kept = np.mean([masked_psnr(m, c, under) for m, c in zip(marked, clean, strict=True)])
+    assert recovered > erased + 4 and recovered > kept + 12, (kept, erased, recovered)  # measured 12.7 / 29.2 / 38.5
+
+
+def test_the_command_cleans_a_folder_and_refuses_what_it_cannot_do(tmp_path) -> None:
+    _, marked, alpha = marked_folder(9)
+    folder = tmp_path / "stock"
+    folder.mkdir()
+    for index, pixels in enumerate(marked):
+        save_image(Picture(pixels), folder / f"photo{index}.png")
+    (folder / "notes.txt").write_text("not a photo")
+    done = run("detext", "--watermark", str(folder), "-o", str(tmp_path / "clean"))
+    assert done.returncode == 0, done.stderr
+    written = sorted(path.name for path in (tmp_path / "clean").iterdir())
+    assert written == [f"photo{index}.png" for index in range(9)]
+    before = np.abs(marked[0].astype(int) - textured(360, 240, 0))[alpha > 0.02].mean()
+    after = np.abs(load_image(tmp_path / "clean" / "photo0.png").pixels.astype(int) - textured(360, 240, 0))
+    assert after[alpha > 0.02].mean() < before / 3
+
+    again = run("detext", "--watermark", str(folder), "-o", str(tmp_path / "clean"))
+    assert again.returncode == 2 and "already exists" in again.stderr  # nothing overwritten unasked
+    for extra in (["--keep", "x"], []):
+        refused = run("detext", "--watermark", str(folder), *extra)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    few = tmp_path / "few"
+    few.mkdir()
+    for index in range(3):
+        save_image(Picture(marked[index]), few / f"p{index}.png")
+    too_few = run("detext", "--watermark", str(few), "-o", str(tmp_path / "out"))
+    assert too_few.returncode == 2 and "at least 8 photos" in too_few.stderr

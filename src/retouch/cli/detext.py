@@ -20,6 +20,7 @@ from retouch.cli.common import (
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
+from retouch.errors import RetouchError
 from retouch.tools.options.detext import ENGINE, GROW, KEEP, SEED
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 def detext_command(
     ctx: typer.Context,
-    image: Annotated[Path, typer.Argument(help="The photo to remove text from.")],
+    image: Annotated[Path | None, typer.Argument(help="The photo to remove text from.")] = None,
     output: Annotated[Path | None, OutputOption] = None,
     box: Annotated[
         list[str] | None, typer.Option("--box", "-b", help="Look for text only inside x,y,w,h. Repeatable.")
@@ -40,6 +41,14 @@ def detext_command(
         bool,
         typer.Option("--mask-only", help="Write the text mask (white = erase) instead, to correct and give to erase."),
     ] = False,
+    watermark: Annotated[
+        Path | None,
+        typer.Option(
+            "--watermark",
+            help="A folder of photos that share one watermark (at least 8, one size): estimate the mark from all of "
+            "them and take it off each, recovering the pixels under it; -o names the output folder.",
+        ),
+    ] = None,
     engine: Annotated[str, flag(ENGINE, "--engine", "-e")] = ENGINE.default,
     device: Annotated[str, DeviceOption] = "auto",
     seed: Annotated[int, flag(SEED)] = SEED.default,
@@ -47,16 +56,29 @@ def detext_command(
     overwrite: Annotated[bool, OverwriteOption] = False,
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
-    """Find every line of text and erase its letters (with outlines and shadows); --keep spares matching text."""
+    """Find every line of text and erase its letters (with outlines and shadows); --keep spares matching text.
+    With --watermark FOLDER, take a mark shared by a folder of photos off each of them."""
     import numpy as np
 
     from retouch import masks
+    from retouch.errors import InvalidInput
     from retouch.io import load_image
     from retouch.tools.detext import erase_found, find_text
     from retouch.types import Picture
 
-    boxes = [masks.parse_box(text) for text in box or []]
     ENGINE.check(engine)
+    if watermark is not None:
+        if image is not None or box or keep or mask_only:
+            raise InvalidInput(
+                "--watermark FOLDER works on the whole folder: give no IMAGE, --box, --keep or --mask-only"
+            )
+        if output is None:
+            raise InvalidInput("--watermark needs -o OUTDIR, the folder the cleaned photos are written to")
+        remove_folder_watermark(ctx, watermark, output, engine, device, seed, quality, overwrite, not no_provenance)
+        return
+    if image is None:
+        raise InvalidInput("give the IMAGE to remove text from (or --watermark FOLDER)")
+    boxes = [masks.parse_box(text) for text in box or []]
     default = image.with_name(f"{image.stem}_text-mask.png") if mask_only else output_path(image, None, "detexted")
     target = checked_output(output or default, overwrite=overwrite)
     picture = load_image(image)
@@ -87,3 +109,45 @@ def detext_command(
         provenance=not (no_provenance or mask_only),
         extra=lines,
     )
+
+
+def remove_folder_watermark(
+    ctx: typer.Context,
+    folder: Path,
+    outdir: Path,
+    engine: str,
+    device: str,
+    seed: int,
+    quality: int | None,
+    overwrite: bool,
+    provenance: bool,
+) -> None:
+    """``retouch detext --watermark``: every photo of ``folder`` without the mark they share, written under the
+    same name in ``outdir`` (made if missing), each output checked before any work."""
+    from retouch.errors import InvalidInput
+    from retouch.io import load_image
+    from retouch.io.formats import format_for_path
+    from retouch.tools.detext.watermark import remove_shared_watermark
+
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder")
+    sources = []
+    for path in sorted(folder.iterdir()):
+        try:
+            format_for_path(path)
+        except RetouchError:
+            continue  # not an image file name
+        if path.is_file():
+            sources.append(path)
+    if outdir.exists() and not outdir.is_dir():
+        raise InvalidInput(f"{outdir} is not a folder")
+    if outdir.resolve() == folder.resolve():
+        raise InvalidInput("-o must be another folder than the photos': nothing is overwritten in place")
+    outdir.mkdir(parents=True, exist_ok=True)
+    targets = [checked_output(outdir / path.name, overwrite=overwrite) for path in sources]
+    pictures = [load_image(path) for path in sources]
+    cleaned = run_tool(ctx, "detext", lambda progress: remove_shared_watermark(
+        pictures, engine=engine, device=device, seed=seed, progress=progress
+    ))
+    for result, target in zip(cleaned, targets, strict=True):
+        write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=provenance)

@@ -118,7 +118,7 @@ def _far_from_background(
     centres = _kmeans(samples[:: max(1, len(samples) // MAX_SAMPLES)], CLUSTERS)
     distance = _nearest(lab, centres)
     spread = float(np.quantile(distance[ring], 0.9))
-    text = _with_enclosed(inside & (distance > max(MIN_DISTANCE, RING_SPREAD * spread)))
+    text = with_enclosed(inside & (distance > max(MIN_DISTANCE, RING_SPREAD * spread)))
     share = text.sum() / max(1, inside.sum())
     apart = max(float(np.linalg.norm(a - b)) for a in centres for b in centres)
     return (text if SPARSE <= share <= DENSE else None), spread, (1 if apart <= PLAIN_SPREAD else 2)
@@ -143,7 +143,7 @@ def _kmeans(samples: np.ndarray, k: int, rounds: int = 12) -> np.ndarray:
     return centres[kept if kept.any() else counts == counts.max()].astype(np.float32)
 
 
-def _with_enclosed(text: np.ndarray) -> np.ndarray:
+def with_enclosed(text: np.ndarray) -> np.ndarray:
     """``text`` plus the pixels it encloses (not reachable from the box's border without crossing it)."""
     import cv2
 
