@@ -63,6 +63,7 @@ def detext_command(
     from retouch import masks
     from retouch.errors import InvalidInput
     from retouch.io import load_image
+    from retouch.tools import estimate
     from retouch.tools.detext import erase_found, find_text
     from retouch.types import Picture
 
@@ -89,7 +90,8 @@ def detext_command(
             return found, Picture(found.mask.astype(np.uint8)[:, :, None] * np.uint8(255))
         return found, erase_found(picture, found, engine=engine, device=device, seed=seed, progress=progress)
 
-    found, result = run_tool(ctx, "detext", work)
+    plan = estimate.try_for_tool("detext", picture.size, {}, device=device) if not mask_only else None
+    found, result = run_tool(ctx, "detext", work, plan)
     lines = {
         "erased": [{"box": list(line.box), "text": line.text} for line in found.erased],
         "kept": [{"box": list(line.box), "text": line.text} for line in found.kept],
