@@ -93,8 +93,8 @@ def detext_command(
     plan = estimate.try_for_tool("detext", picture.size, {}, device=device) if not mask_only else None
     found, result = run_tool(ctx, "detext", work, plan)
     lines = {
-        "erased": [{"box": list(line.box), "text": line.text} for line in found.erased],
-        "kept": [{"box": list(line.box), "text": line.text} for line in found.kept],
+        "erased": [line.as_dict() for line in found.erased],
+        "kept": [line.as_dict() for line in found.kept],
     }
     st = state(ctx)
     if not (st.quiet or st.json):

@@ -59,6 +59,6 @@ def _find(services: Services, doc: Document, keep: str | None, grow: int | None,
     Image.fromarray(found.mask.astype(np.uint8) * np.uint8(255)).save(png, "PNG", optimize=False, compress_level=1)
     return {
         "mask": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
-        "lines": [{"box": list(line.box), "text": line.text} for line in found.erased],
-        "kept": [{"box": list(line.box), "text": line.text} for line in found.kept],
+        "lines": [line.as_dict() for line in found.erased],
+        "kept": [line.as_dict() for line in found.kept],
     }

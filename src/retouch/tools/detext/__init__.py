@@ -12,14 +12,17 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from retouch.errors import InvalidInput
 from retouch.tools.detext.detect import TextRegion
+from retouch.tools.options import check_options
+from retouch.tools.options.detext import GROW, KEEP
 from retouch.types import Picture, ProgressCallback, Rect, no_progress
 
-__all__ = ["FoundText", "Line", "detext", "erase_found", "find_text", "push_pull", "smooth_fill"]
+__all__ = ["FoundText", "Line", "detext", "erase_found", "find_text", "push_pull", "rgb8", "smooth_fill"]
 
 BOX_MARGIN = 16  # pixels of context around a --box given to the detector
 # Lines on textured backgrounds the recogniser reads with less confidence are dropped as textures: on the Kodak
@@ -50,6 +53,10 @@ class Line:
     score: float
     confidence: float | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The line as the CLI's --json and the HTTP API report it."""
+        return {"box": list(self.box), "text": self.text}
+
 
 def find_text(
     picture: Picture,
@@ -73,10 +80,9 @@ def find_text(
     from retouch.tools.detext.recognize import Reader
 
     check_device(device)
+    check_options(((GROW, grow), (KEEP, keep)))  # the same bounds as every door's
     pattern = _pattern(keep)
-    if grow is not None and (isinstance(grow, bool) or not isinstance(grow, int) or not 0 <= grow <= 500):
-        raise InvalidInput(f"grow must be a whole number from 0 to 500, got {grow!r}")
-    rgb = _rgb8(picture)
+    rgb = rgb8(picture)
     height, width = rgb.shape[:2]
     areas = [(0, 0, width, height)] if not boxes else [_with_margin(b, width, height) for b in boxes]
     if boxes:
@@ -225,8 +231,8 @@ def _pattern(keep: str | None) -> re.Pattern[str] | None:
         raise InvalidInput(f"keep is not a valid regular expression ({error}): {keep!r}") from None
 
 
-def _rgb8(picture: Picture) -> np.ndarray:
-    """The picture as HxWx3 uint8 RGB, as the networks read it."""
+def rgb8(picture: Picture) -> np.ndarray:
+    """The picture as HxWx3 uint8 RGB (16-bit samples rounded, grey repeated), as the networks read it."""
     from retouch.io.encode import to_8bit
 
     pixels = to_8bit(picture.pixels) if picture.pixels.dtype != np.uint8 else picture.pixels

@@ -167,11 +167,12 @@ def remove_shared_watermark(
     the mark's blend inverted where it is semi-transparent, its opaque parts erased with ``engine``. Recorded as
     "detext (watermark)" for the provenance XMP. InvalidInput as ``estimate_watermark``, and for 16-bit pictures."""
     from retouch import masks
+    from retouch.tools.detext import rgb8
     from retouch.tools.erase import erase
 
     if any(picture.pixels.dtype != np.uint8 for picture in pictures):
         raise InvalidInput("a shared watermark is estimated from 8-bit photos; convert 16-bit ones first")
-    rgb = [np.repeat(p.pixels, 3, axis=2) if p.is_grey else p.pixels for p in pictures]
+    rgb = [rgb8(picture) for picture in pictures]
     mark = estimate_watermark(rgb)
     opaque = masks.grow(mark.opaque, 2) if mark.opaque.any() else None
     cleaned = []
