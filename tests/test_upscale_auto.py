@@ -1,21 +1,17 @@
 """What users rely on in the faster upscale paths: ``--model auto`` picks x4plus for small outputs and a compact
 model for large ones on a CPU, and says which and why (CLI stderr, the progress note, the recorded operation);
-the trunk run in larger pieces computes what one graph computes (generated weights, as the other tests)."""
+(generated weights, as the other tests)."""
 
 from __future__ import annotations
 
-import numpy as np
-import onnxruntime as ort
 import pytest
 
 import retouch.tools.upscale as tool
-from retouch.tools.upscale import choose_model, networks, upscale
-from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, to_onnx, trunk_parts
+from retouch.tools.upscale import choose_model, upscale
 from retouch.types import Picture
-from test_ncnn import random_rrdbnet, random_srvgg
+from test_ncnn import random_srvgg
 from test_upscale_api import photo
 from test_upscale_cli import cli
-from test_upscale_steps import Counter
 from test_upscale_weights import home, install_pth  # noqa: F401  (home is a fixture)
 
 
@@ -91,35 +87,3 @@ def test_the_cli_defaults_to_auto_and_prints_the_choice(tiny_pair, tmp_path, cap
     code, _, err = cli(capsys, "upscale", str(source), "-o", str(tmp_path / "o.png"))
     assert code == 0, err
     assert "retouch: model auto: tiny-compact" in err and "tiny-big" in err
-
-
-@pytest.mark.parametrize("group", [2, 3, 5, 6])
-def test_the_trunk_in_larger_pieces_is_the_whole_trunk(group: int) -> None:
-    network = random_rrdbnet(4, blocks=2)
-    x = np.random.default_rng(5).random((1, 3, 20, 18), dtype=np.float32)
-    parts = trunk_parts(network, group)
-    assert len(parts) == -(-6 // group) and sum(p.units for p in parts) == 6
-    counter = Counter()
-    values = networks._Pieces(parts).run(x, counter, None)
-    assert counter.steps == 6 and set(values) == {INPUT, FEATURES}
-    whole = ort.InferenceSession(to_onnx(network, "trunk"), providers=["CPUExecutionProvider"])
-    np.testing.assert_allclose(values[FEATURES], whole.run(None, {INPUT: x})[0], atol=1e-5)
-
-
-def test_small_inputs_take_fewer_pieces_and_large_tiles_one_block_each() -> None:
-    assert networks.piece_group(128 * 128, 69) == 9
-    assert networks.piece_group(40 * 40, 69) == 69
-    assert networks.piece_group(736 * 736, 69) == 1
-    assert networks.piece_group(10, 6) == 6  # never more than the network has
-
-
-def test_the_fast_path_agrees_with_the_reference_path() -> None:
-    """The ONNX Runtime runner (grouped pieces, head in strips) against the PyTorch module."""
-    import torch
-
-    network = random_rrdbnet(4, blocks=2)
-    x = np.random.default_rng(6).random((1, 3, 30, 26), dtype=np.float32)
-    fast = networks._onnx_runner(network)[0](x, networks.NoSteps())
-    with torch.inference_mode():
-        expected = network(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(fast, expected, atol=3e-5)

@@ -1,5 +1,5 @@
-"""Upscaling in small steps: the networks cut into pieces compute what the whole networks compute, every run
-reports its steps, and a check that raises stops a run within a fraction of a second (ONNX Runtime, PyTorch)."""
+"""Upscaling in small steps: every run reports its steps, and a check that raises stops a run within a fraction of
+a second (ONNX Runtime, PyTorch)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import torch
 from retouch.models.arch.srvgg import SRVGGNetCompact
 from retouch.tools.interrupt import Heartbeat, checked, terminable
 from retouch.tools.upscale import networks
-from retouch.tools.upscale.onnx_graph import FEATURES, INPUT, OUTPUT, compact_parts, to_onnx, trunk_parts
 from test_ncnn import random_rrdbnet
 
 
@@ -33,8 +32,29 @@ class Counter:
         self.checks += 1
 
 
-def session(model: bytes) -> ort.InferenceSession:
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+def conv_chain(layers: int, channels: int) -> ort.InferenceSession:
+    """An ONNX Runtime session of ``layers`` 3x3 convolutions of ``channels`` channels (random weights)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = [
+        numpy_helper.from_array((rng.standard_normal((channels, 3 if k == 0 else channels, 3, 3)) * 0.1).astype(np.float32), f"w{k}")
+        for k in range(layers)
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x" if k == 0 else f"y{k - 1}", f"w{k}"], [f"y{k}"], pads=[1, 1, 1, 1])
+        for k in range(layers)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info(f"y{layers - 1}", TensorProto.FLOAT, [1, channels, "h", "w"])],
+        weights,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
 def compact(num_conv: int) -> SRVGGNetCompact:
@@ -45,31 +65,15 @@ def compact(num_conv: int) -> SRVGGNetCompact:
     return network
 
 
-@pytest.mark.parametrize("scale", [4, 2, 1])
-def test_the_trunk_in_dense_block_pieces_is_the_whole_trunk(scale: int) -> None:
-    network = random_rrdbnet(scale, blocks=2)
-    x = np.random.default_rng(0).random((1, 3, 24, 20), dtype=np.float32)
-    parts = trunk_parts(network)
-    assert len(parts) == 6  # three dense blocks per residual block
-    counter = Counter()
-    pieces = networks._Pieces(parts).run(x, counter, None)
-    assert counter.steps == 6 and set(pieces) == {INPUT, FEATURES}  # what is no longer read is dropped
-    whole = session(to_onnx(network, "trunk")).run(None, {INPUT: x})[0]
-    np.testing.assert_allclose(pieces[FEATURES], whole, atol=1e-5)
-
-
-@pytest.mark.parametrize(("num_conv", "pieces"), [(1, 2), (2, 2), (5, 4)])
-def test_a_compact_network_in_pieces_is_the_whole_network(num_conv: int, pieces: int) -> None:
-    network = compact(num_conv)  # num_conv + 2 convolutions, two per piece
-    x = np.random.default_rng(1).random((1, 3, 10, 14), dtype=np.float32)
-    parts = compact_parts(network, 2)
-    assert len(parts) == pieces
-    result = networks._Pieces(parts).run(x, Counter(), None)[OUTPUT]
-    np.testing.assert_allclose(result, session(to_onnx(network)).run(None, {INPUT: x})[0], atol=1e-5)
-
-
-@pytest.mark.parametrize("runner", [networks._onnx_runner, networks._bf16_runner])
-@pytest.mark.parametrize("module", [lambda: random_rrdbnet(4, blocks=2), lambda: compact(5)])
+@pytest.mark.parametrize(
+    ("runner", "module"),
+    [
+        (networks._winograd_runner, lambda: random_rrdbnet(4, blocks=2)),
+        (networks._bf16_runner, lambda: random_rrdbnet(4, blocks=2)),
+        (networks._winograd_runner, lambda: compact(5)),
+        (networks._bf16_runner, lambda: compact(5)),
+    ],
+)
 def test_every_run_makes_its_steps_and_checks_in_between(runner, module) -> None:
     network = module()
     run, steps = runner(network)
@@ -79,8 +83,8 @@ def test_every_run_makes_its_steps_and_checks_in_between(runner, module) -> None
 
 
 def test_a_raising_check_stops_onnx_runtime_within_a_fraction_of_a_second() -> None:
-    model = session(to_onnx(random_rrdbnet(4, blocks=4)))
-    x = np.random.default_rng(3).random((1, 3, 96, 96), dtype=np.float32)
+    model = conv_chain(16, 32)
+    x = np.random.default_rng(3).random((1, 3, 256, 256), dtype=np.float32)
     stop_at = time.monotonic() + 0.3
 
     def check() -> None:
@@ -89,7 +93,7 @@ def test_a_raising_check_stops_onnx_runtime_within_a_fraction_of_a_second() -> N
 
     with pytest.raises(Stop), terminable(check) as options:
         while time.monotonic() < stop_at + 10:
-            model.run(None, {INPUT: x}, options)
+            model.run(None, {"x": x}, options)
     assert time.monotonic() - stop_at < 1.0
 
 

@@ -22,9 +22,10 @@ inline int thread_count() {
     return n == 0 ? 1 : static_cast<int>(n);
 }
 
-// Calls body(chunk) for chunk in [0, chunks), spread over the threads; returns when all are done.
-inline void parallel_chunks(int chunks, const std::function<void(int)>& body) {
-    int threads = std::min(thread_count(), chunks);
+// Calls body(chunk) for chunk in [0, chunks), spread over at most max_threads threads (0: thread_count());
+// returns when all are done.
+inline void parallel_chunks(int chunks, const std::function<void(int)>& body, int max_threads = 0) {
+    int threads = std::min(max_threads > 0 ? max_threads : thread_count(), chunks);
     if (threads <= 1) {
         for (int c = 0; c < chunks; ++c) body(c);
         return;

@@ -32,12 +32,17 @@ FACTOR_LIMITS = (0.02, 50.0)  # a run this far off typical is an outlier (a paus
 MIN_RECORD_S = 1.0  # shorter runs measure start-up overheads, not speed: they are not recorded (nor written)
 
 # Measured on the CPU above while other work shared it (load average 4 to 10), the faster of the runs.
-# Upscale, ONNX Runtime float32 in pieces (upscale.networks), a 160-pixel tile of realesrgan-x4plus, a 320-pixel
-# one of realesr-animevideov3 (load average 4):
-RRDB_DENSE_BLOCK_S = 5.0  # seconds per trunk megapixel of one of RRDBNet's dense blocks (69 in x4plus)
-RRDB_HEAD_S = 27.0  # seconds per trunk megapixel of RRDBNet's head (its output is 4x the trunk's size)
+# Upscale: realesrgan-x4plus in float32 with Winograd convolutions (upscale.winograd) on 256 and 512-pixel
+# inputs, 2 quiet cores of an Intel Xeon (Sapphire Rapids class): 132 and 124 s per trunk megapixel, the head
+# about a sixth of it; tiles under RRDB_SMALL_TILE trunk pixels keep their transformed data in the caches and ran
+# at 81 s per megapixel (128x128), so they are their own class, whose learned factor does not carry over to large
+# tiles. realesr-animevideov3 in ONNX Runtime, a 320-pixel tile (load average 4):
+RRDB_DENSE_BLOCK_S = 1.55  # seconds per trunk megapixel of one of RRDBNet's dense blocks (69 in x4plus)
+RRDB_HEAD_S = 21.0  # seconds per trunk megapixel of RRDBNet's head (its output is 4x the trunk's size)
+RRDB_SMALL_TILE = 40_000  # trunk pixels
+RRDB_SMALL_SPEEDUP = 0.65
 COMPACT_CONV_S = 0.9  # seconds per input megapixel of one 64-channel convolution of a compact network
-UPSCALE_LOAD_S = {"rrdbnet": 7.0, "srvgg-compact": 0.5}  # weights read, ONNX sessions built (once per process)
+UPSCALE_LOAD_S = {"rrdbnet": 1.0, "srvgg-compact": 0.5}  # weights read and transformed, sessions built (once)
 # Erase: the patch engine on kodim01 (80 and 200 pixel boxes) and a 12 MP tiling of it (40 and 400 pixel boxes)
 # at load average 8, halved as a 12 MP erase of two holes ran at load average 3; its time split between the hole
 # and the crop around it (the two grow together). LaMa on 512x512, big-lama's layout with random weights, float32
@@ -191,14 +196,19 @@ def upscale(
         (row.read_stop - row.read_start) * (col.read_stop - col.read_start) for row in plan.rows for col in plan.cols
     ) / 1e6
     params = spec.arch_params
+    size_class = ""
     if spec.architecture == "rrdbnet":
         trunk_mp = read_mp / multiple**2
         per_trunk_mp = 3 * int(params.get("num_block", 23)) * RRDB_DENSE_BLOCK_S + RRDB_HEAD_S
+        largest = max(r.read_stop - r.read_start for r in plan.rows) * max(c.read_stop - c.read_start for c in plan.cols)
+        if largest / multiple**2 < RRDB_SMALL_TILE:
+            per_trunk_mp *= RRDB_SMALL_SPEEDUP
+            size_class = "|small-tiles"
         typical = trunk_mp * per_trunk_mp
     else:
         typical = read_mp * (int(params.get("num_conv", 16)) + 2) * COMPACT_CONV_S
     typical += UPSCALE_LOAD_S.get(spec.architecture, 0.0) + out_size[0] * out_size[1] / 1e6 * ERASE_PIXEL_S
-    return _finish(f"upscale|{spec.name}|{_device(device)}", typical)
+    return _finish(f"upscale|{spec.name}{size_class}|{_device(device)}", typical)
 
 
 _upscale_estimate = upscale  # for restore, whose ``upscale`` keyword hides the function

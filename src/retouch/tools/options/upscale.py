@@ -29,18 +29,18 @@ MODEL = Option(
     AUTO_MODEL,
     f"Upscaling model (see `retouch models list`). auto (default): realesrgan-x4plus up to "
     f"{AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP of output, above that on a CPU a compact model (realesr-general-x4v3 when "
-    "installed, else realesr-animevideov3-x4), and it says which. On 2 CPU cores a 1 MP photo x4 takes about 7 "
-    "min with x4plus and 25 s with realesr-animevideov3-x4; on Set5/Set14 x4 (PSNR/SSIM on Y) x4plus scores "
+    "installed, else realesr-animevideov3-x4), and it says which. On 2 CPU cores a 1 MP photo x4 takes about 3 "
+    "min with x4plus and 7 s with realesr-animevideov3-x4 (float32); on Set5/Set14 x4 (PSNR/SSIM on Y) x4plus scores "
     "26.63/0.807 and 25.10/0.687, animevideov3 28.25/0.827 and 25.85/0.706 (it is smoother, with less "
     "photographic texture: trained for animation).",
     "Model",
     labels={
         AUTO_MODEL: f"Auto: Photo up to {AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP output, fast model above (CPU)",
-        "realesrgan-x4plus": "Photo (Real-ESRGAN x4plus; slow on a CPU: ~7 min per MP)",
+        "realesrgan-x4plus": "Photo (Real-ESRGAN x4plus; slow on a CPU: ~3 min per MP)",
         "realesrgan-x4plus-anime": "Illustration (x4plus anime)",
         "realesr-animevideov3-x2": "Animation, fast (x2)",
         "realesr-animevideov3-x3": "Animation, fast (x3)",
-        "realesr-animevideov3-x4": "Fast (animevideov3 x4; ~25 s per MP on a CPU, smoother than Photo)",
+        "realesr-animevideov3-x4": "Fast (animevideov3 x4; ~7 s per MP on a CPU, smoother than Photo)",
         "realesr-animevideov3": "Animation, fast (x4, .pth)",
         "realesrgan-x4plus-pth": "Photo (x4plus, .pth)",
         "realesrgan-x4plus-anime-pth": "Illustration (x4plus anime, .pth)",

@@ -40,7 +40,7 @@ NOTE_PREFIX = "note: "  # a progress report with total 0 whose stage starts so i
 MAX_OUTPUT_PIXELS = 2_000_000_000  # 6 GB of 8-bit RGB: beyond this the output itself would not fit in memory
 # Tile side in input pixels. Larger tiles waste less work on their context (with RRDBNet's 48 pixels, 1.39x the
 # pixels at 640, 1.50x at 512); the memory of RRDBNet's trunk grows with the tile's area (its head runs in
-# strips): about 1.8 GB in ONNX Runtime for a 640-pixel tile. The compact networks need far less.
+# strips): about 2.2 GB for a 640-pixel tile in float32 (Winograd). The compact networks need far less.
 DEFAULT_TILE = 640
 OVERLAP = 16  # input pixels shared by neighbouring tiles, blended with linear weights
 STAGE = "upscale"
@@ -135,8 +135,8 @@ def choose_model(
     and, for "auto", a sentence saying what was picked and why (None for any other name, returned unchanged).
 
     "auto": DEFAULT_MODEL (realesrgan-x4plus) on a GPU or up to AUTO_MAX_X4PLUS_OUTPUT_MP megapixels of output;
-    above that on a CPU the first installed of AUTO_COMPACT_MODELS (about 20 times faster; x4plus would take
-    about 6 minutes per input megapixel on 2 cores), or x4plus when none is installed."""
+    above that on a CPU the first installed of AUTO_COMPACT_MODELS (about 25 times faster; x4plus would take
+    about 3 minutes per input megapixel on 2 cores in float32), or x4plus when none is installed."""
     if model != AUTO_MODEL:
         return model, None
     from retouch.models.runtime import select_device
@@ -160,7 +160,7 @@ def choose_model(
         )
     return compact, (
         f"model auto: {compact}, the fast compact model (output {megapixels:.1f} MP, over the "
-        f"{AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP up to which {DEFAULT_MODEL} runs on a CPU; it would take about 20 times "
+        f"{AUTO_MAX_X4PLUS_OUTPUT_MP:g} MP up to which {DEFAULT_MODEL} runs on a CPU; it would take about 25 times "
         f"as long; choose it with --model {DEFAULT_MODEL})"
     )
 

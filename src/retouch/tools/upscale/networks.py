@@ -13,14 +13,15 @@ Each network's size needs (a multiple of 4 or 2 for RRDBNet's pixel-unshuffled i
 ``SizeRequirements``: inputs are padded by reflection, as Real-ESRGAN's ``mod_pad``, and the output cropped back.
 
 Precision and runtime, by device. On the CPU, "bf16" runs the network's bfloat16 form in PyTorch (``bf16``: about
-2.2 times the reference's speed on CPUs that multiply bfloat16 natively, 49 dB or more against float32), "fp32"
-runs it in ONNX Runtime on a graph written from the loaded weights (``onnx_graph``: the reference's float32
-results, 1.2 to 1.5 times its speed); "auto" picks bf16 where the CPU has native bfloat16, else fp32. On CUDA it
-runs in PyTorch in half precision (as Real-ESRGAN does on GPUs); on Apple MPS in float32.
+2.2 times the reference's speed on CPUs that multiply bfloat16 natively, 49 dB or more against float32); "fp32"
+runs it with Winograd convolutions (``winograd``: the reference's float32 results within rounding, about 2 times
+its speed); "auto" picks bf16 where the CPU has native bfloat16, else fp32. On CUDA it runs in PyTorch in
+half precision (as Real-ESRGAN does on GPUs); on Apple MPS in float32.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,17 +47,12 @@ HEAD_FACTOR = 4  # RRDBNet's head enlarges its trunk's features 4 times
 # 32 -> 57.1 dB; a 192-pixel crop of img_010 (a sharp photo) in 96-pixel tiles: 32 -> 48.4 dB, 48 -> 58.8 dB.
 RRDBNET_CONTEXT = 48
 HEAD_STRIP_PIXELS = 32_768  # trunk pixels per head strip: about 150 MB per 64-channel map at 4x
+HEAD_REACH = 2  # trunk pixels of context the head needs around a strip (1.25 rounded up)
 # Progress steps of one run, each about 3.5 s of a 640-pixel tile on two cores (Xeon @ 2.60GHz, float32):
 # RRDBNet's 69 dense blocks, and its head in as many steps as its share of the work (8%, five dense blocks); a
 # compact network cut after every COMPACT_CONVS convolutions.
 HEAD_STEPS = 5
 COMPACT_CONVS = 2
-# RRDBNet's trunk runs in pieces of several dense blocks where the input is small enough: a piece holds at most
-# PIECE_PIXELS // (trunk pixels) dense blocks (about a second of work on 2 cores at 5 s per megapixel and block),
-# rounded down to one of PIECE_GROUPS (each grouping is its own set of sessions, built when first needed). A
-# 640-pixel tile still runs one dense block per piece; a 128x128 photo runs in 8 pieces instead of 69.
-PIECE_PIXELS = 200_000
-PIECE_GROUPS = (1, 3, 9, 69)
 
 
 class Steps(Protocol):
@@ -227,7 +223,7 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
     elif precision == "bf16" or (precision == "auto" and cpu_has_bf16()):
         run, steps = _bf16_runner(module)
     else:
-        run, steps = _onnx_runner(module)
+        run, steps = _winograd_runner(module)
     return Network(
         model=spec.name,
         size=size,
@@ -241,89 +237,33 @@ def _ready(spec: ModelSpec, module: nn.Module, device: torch.device, precision: 
 Runner = Callable[[np.ndarray, Steps], np.ndarray]  # float32 1x3xHxW -> float32 1x3x(sH)x(sW)
 
 
-def _onnx_runner(module: nn.Module) -> tuple[Runner, int]:
-    """ONNX Runtime on the CPU, the network cut into pieces (``onnx_graph.trunk_parts``, ``compact_parts``) that
-    each end with a progress step. RRDBNet's head then runs on strips of the trunk's features (the head's
-    4x-resolution maps are most of the memory). Every run stops within a node once ``steps.check`` raises."""
+def _winograd_runner(module: nn.Module) -> tuple[Runner, int]:
+    """The network in float32 with Winograd convolutions (``winograd``); each run stops at the next check once
+    ``steps.check`` raises. RRDBNet: a step after every dense block and the check before each, the head in
+    strips; a compact network: a step after every COMPACT_CONVS convolutions, the check before each."""
     from retouch.models.arch.rrdbnet import RRDBNet
-    from retouch.tools.interrupt import terminable
-    from retouch.tools.upscale.onnx_graph import FEATURES, OUTPUT, compact_parts, to_onnx, trunk_parts
+    from retouch.tools.upscale.winograd import Buffers, WinogradCompact, WinogradRRDBNet, head_strip_pixels
 
     if not isinstance(module, RRDBNet):
-        compact = _Pieces(compact_parts(module, COMPACT_CONVS))
+        compact = WinogradCompact(module)
+        count = -(-len(compact.convs) // COMPACT_CONVS)
 
         def run_compact(batch: np.ndarray, steps: Steps) -> np.ndarray:
-            with terminable(steps.check) as options:
-                return compact.run(batch, steps, options)[OUTPUT]
+            every = _Every(steps, COMPACT_CONVS)
+            out = compact(batch, every, steps.check)
+            every.finish(count)
+            return out
 
-        return run_compact, len(compact.sessions)
-    head = _session(to_onnx(module, "head"))
-    trunks = _Groups(module)
+        return run_compact, count
+    network = WinogradRRDBNet(module)
 
     def run(batch: np.ndarray, steps: Steps) -> np.ndarray:
-        trunk = trunks.for_pixels(batch.shape[2] * batch.shape[3] // module.unshuffle**2)
-        with terminable(steps.check) as options:
-            features = trunk.run(batch, steps, options)[FEATURES]
-            return in_strips(
-                lambda strip: head.run(None, {FEATURES: strip}, options)[0],
-                features,
-                HEAD_FACTOR,
-                _Spread(steps, HEAD_STEPS),
-            )
+        features = network.trunk(batch, steps.step, steps.check)
+        head = functools.partial(network.head, buffers=Buffers())
+        strip = head_strip_pixels(features.shape[3])
+        return in_strips(head, features, HEAD_FACTOR, _Spread(steps, HEAD_STEPS), strip)
 
     return run, 3 * len(module.body) + HEAD_STEPS
-
-
-def piece_group(pixels: int, blocks: int) -> int:
-    """Dense blocks per trunk piece for a trunk of ``pixels`` (see PIECE_PIXELS)."""
-    fits = PIECE_PIXELS // max(1, pixels)
-    return max([g for g in PIECE_GROUPS if g <= max(1, fits)] + [1]) if fits < blocks else blocks
-
-
-class _Groups:
-    """RRDBNet's trunk pieces for each grouping, built once when first needed (thread-safe)."""
-
-    def __init__(self, module: nn.Module) -> None:
-        import threading
-
-        self.module = module
-        self.blocks = 3 * len(module.body)
-        self._built: dict[int, _Pieces] = {}
-        self._lock = threading.Lock()
-
-    def for_pixels(self, pixels: int) -> _Pieces:
-        from retouch.tools.upscale.onnx_graph import trunk_parts
-
-        group = piece_group(pixels, self.blocks)
-        with self._lock:
-            if group not in self._built:
-                self._built[group] = _Pieces(trunk_parts(self.module, group))
-            return self._built[group]
-
-
-class _Pieces:
-    """Consecutive ONNX graphs run as one network, each value dropped after the last piece that reads it."""
-
-    def __init__(self, parts: list[Any]) -> None:
-        from retouch.tools.upscale.onnx_graph import INPUT
-
-        self.parts = parts
-        self.sessions = [_session(part.model) for part in parts]
-        last_read = {name: k for k, part in enumerate(parts) for name in part.inputs}
-        self._drop = [[n for n in part.inputs if last_read[n] == k and n != INPUT] for k, part in enumerate(parts)]
-
-    def run(self, batch: np.ndarray, steps: Steps, options: Any) -> dict[str, np.ndarray]:
-        from retouch.tools.upscale.onnx_graph import INPUT
-
-        values = {INPUT: batch}
-        for part, session, drop in zip(self.parts, self.sessions, self._drop, strict=True):
-            outputs = session.run(list(part.outputs), {name: values[name] for name in part.inputs}, options)
-            values.update(zip(part.outputs, outputs, strict=True))
-            for name in drop:
-                del values[name]
-            for _ in range(part.units):
-                steps.step()
-        return values
 
 
 class _Spread:
@@ -396,13 +336,12 @@ def in_strips(
     features: np.ndarray,
     factor: int,
     advance: Callable[[int, int], None] | None = None,
+    strip_pixels: int = HEAD_STRIP_PIXELS,
 ) -> np.ndarray:
     """``head`` over horizontal strips of NCHW ``features`` (each with the rows of context it needs), assembled:
     the same as ``head(features)`` at a fraction of the memory. ``advance(done, count)`` follows each strip."""
-    from retouch.tools.upscale.onnx_graph import HEAD_REACH
-
     height, width = features.shape[2:]
-    rows = max(HEAD_REACH, HEAD_STRIP_PIXELS // width)
+    rows = max(HEAD_REACH, strip_pixels // width)
     starts = range(0, height, rows)
     out: np.ndarray | None = None
     for done, y0 in enumerate(starts, 1):
@@ -416,20 +355,6 @@ def in_strips(
             advance(done, len(starts))
     assert out is not None
     return out
-
-
-def _session(model: bytes) -> Any:
-    """A CPU session for one graph or piece: ``runtime.onnx_session`` without the memory arena and without spinning.
-
-    Without the arena, a run's buffers go back to the system: with it, RRDBNet's trunk and head each kept their
-    peak and the trunk's grew on later tiles (4.2 GB instead of 1.8 GB at 640-pixel tiles). Without spinning,
-    a piece's threads sleep once it has run instead of busy-waiting beside the next piece's: realesrgan-x4plus's
-    trunk in 69 pieces took 40.4 s with spinning, 33.3 s without, against 30.6 s as one graph (224-pixel input,
-    medians of 3 interleaved runs, 2 shared cores); as one graph on a 128x128 input 13.8 s with, 11.3 s without.
-    """
-    from retouch.models.runtime import onnx_session
-
-    return onnx_session(model, "cpu", memory_arena=False, spinning=False)
 
 
 def _torch_runner(module: nn.Module, device: torch.device) -> Runner:
