@@ -51,7 +51,7 @@ setup(
     ext_modules=[
         _extension("retouch.tools.erase._patch", "erase"),
         _extension("retouch.tools.cutout._kernels", "cutout"),
-        _extension("retouch.tools.upscale._winograd", "upscale"),
+        _extension("retouch.ops._winograd", "ops"),
     ],
     cmdclass={"build_ext": build_ext},
 )

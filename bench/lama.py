@@ -141,6 +141,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs="+", default=[512, 1024])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--precision", default="auto", help="ours: auto (bf16 where native), fp32 (what CPUs without bf16 run)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -151,7 +154,7 @@ def main() -> None:
             weights = Path(tmp) / "best.ckpt"
             random_checkpoint(weights)
         cpu = torch.device("cpu")
-        ours = load_lama(weights, cpu)
+        ours = load_lama(weights, cpu, precision=args.precision)
         exact = load_lama(weights, cpu, precision="fp32")
         official = None
         if args.reference is None:
@@ -181,7 +184,7 @@ def compare(size: int, runs: int, ours: Callable, exact: Callable, official: tor
     bf16 = ours.network.stem.weight.dtype == torch.bfloat16
     print(
         f"\nLaMa {size}x{size}, hole {hole.mean():.0%} of the image, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; ours at {'bf16' if bf16 else 'fp32'} (auto)"
+        f"{torch.get_num_threads()} threads; ours at {'bf16' if bf16 else 'fp32'}"
     )
     first: dict[str, float] = {}
     start = time.perf_counter()

@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from retouch.models.arch.rrdbnet import RRDBNet
-from retouch.tools.upscale import _winograd, networks
-from retouch.tools.upscale.winograd import Buffers, WinogradRRDBNet
+from retouch.ops import _winograd
+from retouch.tools.upscale import networks
+from retouch.ops.winograd import Buffers
+from retouch.tools.upscale.winograd import WinogradRRDBNet
 
 
 def rrdbnet(scale: int, features: int, grow: int, blocks: int = 2, seed: int = 0) -> RRDBNet:

@@ -242,7 +242,8 @@ def _winograd_runner(module: nn.Module) -> tuple[Runner, int]:
     ``steps.check`` raises. RRDBNet: a step after every dense block and the check before each, the head in
     strips; a compact network: a step after every COMPACT_CONVS convolutions, the check before each."""
     from retouch.models.arch.rrdbnet import RRDBNet
-    from retouch.tools.upscale.winograd import Buffers, WinogradCompact, WinogradRRDBNet, head_strip_pixels
+    from retouch.ops.winograd import Buffers
+    from retouch.tools.upscale.winograd import WinogradCompact, WinogradRRDBNet, head_strip_pixels
 
     if not isinstance(module, RRDBNet):
         compact = WinogradCompact(module)

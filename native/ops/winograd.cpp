@@ -1,18 +1,19 @@
-// retouch.tools.upscale._winograd: the data transforms of Winograd's minimal filtering F(4x4, 3x3) (Lavin and
-// Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016) for 3x3 convolutions with stride 1 and a
-// zero border of 1, on channels-last feature maps.
+// retouch.ops._winograd: the data transforms of Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", CVPR 2016) for 3x3 convolutions with stride 1 and a border of 1,
+// on channels-last feature maps.
 //
 // Why our own: a 3x3 convolution computed this way needs 36 multiplications per 16 outputs instead of 144, so the
-// upscaler's float32 convolutions run in a quarter of the multiplications on any CPU (no bfloat16 or int8 needed,
-// results within float32 rounding of the direct convolution). PyTorch's only Winograd path (NNPACK) fails to start
-// on many virtual machines (it does on the one this was written on), and the oneDNN and ONNX Runtime builds Retouch
-// uses compute these convolutions directly. The 36 matrix products in between run in PyTorch (MKL); only the
-// transforms, which are memory-bound, are here.
+// upscalers' float32 convolutions run in a quarter of the multiplications on any CPU (no bfloat16 or int8 needed,
+// results within float32 rounding of the direct convolution). PyTorch's only Winograd
+// path (NNPACK) fails to start on many virtual machines (it does on the one this was written on), and the oneDNN
+// and ONNX Runtime builds Retouch uses compute these convolutions directly. The 36 matrix products in between run
+// in PyTorch (MKL); only the transforms, which are memory-bound, are here.
 //
-// Layouts. A feature map is [rows + 2 + pad, cols + 2 + pad, channels] float32 with a zero frame: pixel (y, x)
-// at [y + 1, x + 1]; its height and width are 4 * tiles + 2. Transformed data is [36, tiles, channels]: for each
-// of the 6x6 positions a matrix with one row per 4x4 output tile (row-major over the tile grid), so each product
-// is (tiles x in) @ (in x out) and a dense block's growing input is a slice of the same columns.
+// Layouts. A feature map is [rows + 2 + pad, cols + 2 + pad, channels] float32 with a frame that is the
+// convolution's padding (zeros, or reflected pixels): pixel (y, x) at [y + 1, x + 1]; its height and width are
+// 4 * tiles + 2. Transformed data is [36, tiles, channels]: for each of the 6x6 positions a matrix with one row per
+// 4x4 output tile (row-major over the tile grid), so each product is (tiles x in) @ (in x out) and a dense block's
+// growing input is a slice of the same columns.
 //
 // The vector helpers below are inline functions of this file only: GCC's note that passing vectors wider than
 // the target's registers changed ABI long ago does not concern them.
@@ -27,7 +28,7 @@
 
 #include "parallel.hpp"
 
-namespace retouch::upscale {
+namespace retouch::ops {
 
 namespace py = pybind11;
 
@@ -142,7 +143,7 @@ void input_transform(const Array<float>& map, Array<float>& data, std::int64_t f
 // The products' sums back to pixels: map's interior (rows x cols pixels) = act(A^T m A + bias) * scale
 // (+ residual's interior where given, a map of the same shape). act multiplies negative values by the channel's
 // slope (a leaky or parametric ReLU; none where the slope is 1, ReLU where 0). The frame and the pixels past
-// rows / cols stay as they are (zero).
+// rows / cols stay as they are.
 void output_transform(const Array<float>& data, const Array<float>& bias, const Array<float>& slopes,
                       Array<float>& map, int rows, int cols, float scale, const py::object& residual) {
     const Grid grid = grid_of(map);
@@ -202,13 +203,13 @@ void output_transform(const Array<float>& data, const Array<float>& bias, const 
 
 }  // namespace detail
 
-}  // namespace retouch::upscale
+}  // namespace retouch::ops
 
 PYBIND11_MODULE(_winograd, m) {
-    m.doc() = "Winograd F(4x4, 3x3) transforms for the upscaler's 3x3 convolutions (channels-last, zero frame).";
-    m.def("input_transform", &retouch::upscale::detail::input_transform, pybind11::arg("map"), pybind11::arg("data"),
+    m.doc() = "Winograd F(4x4, 3x3) transforms for 3x3 convolutions on channels-last maps with a frame.";
+    m.def("input_transform", &retouch::ops::detail::input_transform, pybind11::arg("map"), pybind11::arg("data"),
           pybind11::arg("first"), "A framed [4n+2, 4m+2, C] map's 6x6 tiles transformed into data[:, :, first:first + C].");
-    m.def("output_transform", &retouch::upscale::detail::output_transform, pybind11::arg("data"),
+    m.def("output_transform", &retouch::ops::detail::output_transform, pybind11::arg("data"),
           pybind11::arg("bias"), pybind11::arg("slopes"), pybind11::arg("map"), pybind11::arg("rows"),
           pybind11::arg("cols"), pybind11::arg("scale"), pybind11::arg("residual"),
           "data [36, tiles, C] back to the interior of a framed map: act(conv + bias) * scale (+ residual).");
