@@ -67,6 +67,29 @@ def test_the_layout_fits_phone_widths(phone: Any, tmp_path: Path) -> None:
     assert off_screen_or_small(phone, ("section.panel:not([hidden]) h2",), 0) == []
 
 
+def test_phones_held_sideways_keep_each_panel_and_its_button_on_screen(phone: Any, tmp_path: Path) -> None:
+    """844x390 and 932x430 (wider than the phone layout, too short for the tool list above the panel): the tools
+    become a rail of named icons beside their panel; 667x375 keeps the phone layout. Every tool's run button, the
+    tool tabs and the top bar stay on screen and finger-sized, and the photo keeps most of the width."""
+    source = tmp_path / "wide.png"
+    source.write_bytes(encode(scene(1200, 800).pixels, "PNG"))
+    open_photo(phone, source)
+    for width, height in ((844, 390), (932, 430), (667, 375)):
+        phone.set_viewport_size({"width": width, "height": height})
+        assert overflow(phone) == 0, width
+        assert off_screen_or_small(phone, TOOLBAR, FINGER_PX) == [], width
+        for tab in phone.locator(".tool-tab").all():
+            assert tab.get_attribute("aria-label")  # named even where only the icon shows
+            if tab.get_attribute("aria-selected") != "true":
+                tab.click()
+            if phone.locator("#tool-panels").is_hidden():  # the phone layout's folded sheet
+                tab.click()
+            run = ("section.panel:not([hidden]) [data-run]",)
+            assert off_screen_or_small(phone, (".tool-tab", *run), FINGER_PX) == [], (width, tab.get_attribute("aria-label"))
+        image = view_transform(phone)
+        assert 1200 * image["scale"] > width * 0.35  # the photo is not squeezed out by the tools
+
+
 def test_the_desktop_layout_shows_everything(page: Any, tmp_path: Path) -> None:
     source = tmp_path / "wide.png"
     source.write_bytes(encode(scene(1200, 800).pixels, "PNG"))

@@ -58,6 +58,8 @@ class App {
       tab.type = "button";
       tab.setAttribute("role", "tab");
       tab.innerHTML = tool.icon;
+      tab.title = tool.title; // the name, where a narrow rail shows only the icon
+      tab.setAttribute("aria-label", tool.title);
       const title = document.createElement("span");
       title.textContent = tool.title;
       tab.append(title);
