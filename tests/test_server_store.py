@@ -57,6 +57,28 @@ def test_a_change_of_size_and_layout_is_undoable(store) -> None:
     np.testing.assert_array_equal(again.alpha, bigger.alpha)
 
 
+def test_the_origin_follows_crops_through_enlargements_and_history(store) -> None:
+    """The part of the picture as opened that each state shows: a crop narrows it (a crop of an enlarged crop in
+    the opened picture's pixels), an enlargement keeps it, undo and redo bring back each state's own."""
+    doc = store.create(picture(40, 50), "a.png")
+    assert doc.info()["origin"] == [0, 0, 50, 40]
+    store.commit(doc, picture(40, 50).cropped(10, 4, 30, 20), "crop", revision=0)
+    assert doc.info()["origin"] == [10, 4, 30, 20]
+    enlarged = picture(40, 60, value=3).with_operation("crop x=10 y=4 width=30 height=20").with_operation("upscale")
+    store.commit(doc, enlarged, "upscale", revision=1)  # 2x, no new crop: the same part of the original
+    assert doc.info()["origin"] == [10, 4, 30, 20]
+    recropped = picture(40, 60, value=4).with_operation("crop x=10 y=4 width=30 height=20").with_operation("upscale")
+    store.commit(doc, recropped.cropped(6, 10, 30, 20), "crop", revision=2)  # in the enlarged picture's pixels
+    assert doc.info()["origin"] == [13, 9, 15, 10]
+    store.undo(doc)
+    assert doc.info()["origin"] == [10, 4, 30, 20]
+    store.undo(doc)
+    store.undo(doc)
+    assert doc.info()["origin"] == [0, 0, 50, 40]
+    store.redo(doc)
+    assert doc.info()["origin"] == [10, 4, 30, 20]
+
+
 def test_a_result_computed_from_a_stale_state_is_refused(store) -> None:
     doc = store.create(picture(), "a.png")
     store.commit(doc, picture(value=1), "one", revision=0)

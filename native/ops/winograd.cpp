@@ -106,6 +106,23 @@ void check_transformed(const Array<float>& data, const Grid& grid, std::int64_t 
     }
 }
 
+// Calls body(ty, tx, tile, c) for every 4x4 output tile (row ty, column tx, index tile) and every block of kWidth
+// channels from c, without the GIL, split into kChunks chunks of tile rows (on the calling thread alone for small
+// maps: see kThreadedWork).
+template <typename Body>
+void each_tile(const Grid& grid, std::int64_t channels, const Body& body) {
+    const int threads = static_cast<std::int64_t>(grid.rows) * grid.cols * channels < kThreadedWork ? 1 : 0;
+    py::gil_scoped_release release;
+    parallel_chunks(kChunks, [&](int chunk) {
+        for (int ty = chunk; ty < grid.rows; ty += kChunks) {
+            for (int tx = 0; tx < grid.cols; ++tx) {
+                const std::int64_t tile = static_cast<std::int64_t>(ty) * grid.cols + tx;
+                for (std::int64_t c = 0; c < channels; c += kWidth) body(ty, tx, tile, c);
+            }
+        }
+    }, threads);
+}
+
 // The map's channels transformed into columns [first, first + channels) of data.
 void input_transform(const Array<float>& map, Array<float>& data, std::int64_t first) {
     const Grid grid = grid_of(map);
@@ -114,30 +131,21 @@ void input_transform(const Array<float>& map, Array<float>& data, std::int64_t f
     const float* src = map.data();
     float* dst = data.mutable_data();
     const std::int64_t plane = static_cast<std::int64_t>(grid.rows) * grid.cols * stride;
-    const int threads = static_cast<std::int64_t>(grid.rows) * grid.cols * channels < kThreadedWork ? 1 : 0;
-    py::gil_scoped_release release;
-    parallel_chunks(kChunks, [&](int chunk) {
-        for (int ty = chunk; ty < grid.rows; ty += kChunks) {
-            for (int tx = 0; tx < grid.cols; ++tx) {
-                const std::int64_t tile = static_cast<std::int64_t>(ty) * grid.cols + tx;
-                for (std::int64_t c = 0; c < channels; c += kWidth) {
-                    // Columns first (B^T d for each of the six columns), then rows (· B).
-                    Lanes columns[6][6];  // [x][y]
-                    for (int x = 0; x < 6; ++x) {
-                        Lanes d[6];
-                        for (int y = 0; y < 6; ++y) d[y] = load(src + ((4 * ty + y) * width + 4 * tx + x) * channels + c);
-                        input_1d(d, columns[x]);
-                    }
-                    for (int y = 0; y < 6; ++y) {
-                        Lanes d[6], out[6];
-                        for (int x = 0; x < 6; ++x) d[x] = columns[x][y];
-                        input_1d(d, out);
-                        for (int x = 0; x < 6; ++x) store(dst + (y * 6 + x) * plane + tile * stride + first + c, out[x]);
-                    }
-                }
-            }
+    each_tile(grid, channels, [&](int ty, int tx, std::int64_t tile, std::int64_t c) {
+        // Columns first (B^T d for each of the six columns), then rows (· B).
+        Lanes columns[6][6];  // [x][y]
+        for (int x = 0; x < 6; ++x) {
+            Lanes d[6];
+            for (int y = 0; y < 6; ++y) d[y] = load(src + ((4 * ty + y) * width + 4 * tx + x) * channels + c);
+            input_1d(d, columns[x]);
         }
-    }, threads);
+        for (int y = 0; y < 6; ++y) {
+            Lanes d[6], out[6];
+            for (int x = 0; x < 6; ++x) d[x] = columns[x][y];
+            input_1d(d, out);
+            for (int x = 0; x < 6; ++x) store(dst + (y * 6 + x) * plane + tile * stride + first + c, out[x]);
+        }
+    });
 }
 
 // The products' sums back to pixels: map's interior (rows x cols pixels) = act(A^T m A + bias) * scale
@@ -169,36 +177,27 @@ void output_transform(const Array<float>& data, const Array<float>& bias, const 
     const float* a = slopes.data();
     float* dst = map.mutable_data();
     const std::int64_t plane = static_cast<std::int64_t>(grid.rows) * grid.cols * channels;
-    const int threads = static_cast<std::int64_t>(grid.rows) * grid.cols * channels < kThreadedWork ? 1 : 0;
-    py::gil_scoped_release release;
-    parallel_chunks(kChunks, [&](int chunk) {
-        for (int ty = chunk; ty < grid.rows; ty += kChunks) {
-            for (int tx = 0; tx < grid.cols; ++tx) {
-                const std::int64_t tile = static_cast<std::int64_t>(ty) * grid.cols + tx;
-                for (std::int64_t c = 0; c < channels; c += kWidth) {
-                    Lanes columns[6][4];  // [x][y]
-                    for (int x = 0; x < 6; ++x) {
-                        Lanes m[6];
-                        for (int y = 0; y < 6; ++y) m[y] = load(src + (y * 6 + x) * plane + tile * channels + c);
-                        output_1d(m, columns[x]);
-                    }
-                    const Lanes shift = load(b + c), slope = load(a + c);
-                    for (int y = 0; y < 4 && 4 * ty + y < rows; ++y) {
-                        Lanes m[6], pixels[4];
-                        for (int x = 0; x < 6; ++x) m[x] = columns[x][y];
-                        output_1d(m, pixels);
-                        for (int x = 0; x < 4 && 4 * tx + x < cols; ++x) {
-                            const std::int64_t at = ((4 * ty + y + 1) * width + 4 * tx + x + 1) * channels + c;
-                            Lanes v = pixels[x] + shift;
-                            v = (v < 0.0f ? v * slope : v) * scale;
-                            if (add) v += load(add + at);
-                            store(dst + at, v);
-                        }
-                    }
-                }
+    each_tile(grid, channels, [&](int ty, int tx, std::int64_t tile, std::int64_t c) {
+        Lanes columns[6][4];  // [x][y]
+        for (int x = 0; x < 6; ++x) {
+            Lanes m[6];
+            for (int y = 0; y < 6; ++y) m[y] = load(src + (y * 6 + x) * plane + tile * channels + c);
+            output_1d(m, columns[x]);
+        }
+        const Lanes shift = load(b + c), slope = load(a + c);
+        for (int y = 0; y < 4 && 4 * ty + y < rows; ++y) {
+            Lanes m[6], pixels[4];
+            for (int x = 0; x < 6; ++x) m[x] = columns[x][y];
+            output_1d(m, pixels);
+            for (int x = 0; x < 4 && 4 * tx + x < cols; ++x) {
+                const std::int64_t at = ((4 * ty + y + 1) * width + 4 * tx + x + 1) * channels + c;
+                Lanes v = pixels[x] + shift;
+                v = (v < 0.0f ? v * slope : v) * scale;
+                if (add) v += load(add + at);
+                store(dst + at, v);
             }
         }
-    }, threads);
+    });
 }
 
 }  // namespace detail

@@ -11,6 +11,7 @@ Pixel contract (enforced at the edges, stated once here):
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -158,5 +159,26 @@ class Picture:
         meta = dataclasses.replace(self.metadata, operations=(*self.metadata.operations, name))
         return dataclasses.replace(self, metadata=meta)
 
+    def cropped(self, x: int, y: int, width: int, height: int) -> Picture:
+        """The part of this picture at (x, y, width, height), recorded as a ``crop_operation`` (the editor lines
+        up its before/after comparison with it)."""
+        alpha = None if self.alpha is None else self.alpha[y : y + height, x : x + width].copy()
+        part = self.replace(pixels=self.pixels[y : y + height, x : x + width].copy(), alpha=alpha)
+        return part.with_operation(crop_operation(x, y, width, height))
+
     def replace(self, **changes: Any) -> Picture:
         return dataclasses.replace(self, **changes)
+
+
+_CROP = re.compile(r"crop x=(\d+) y=(\d+) width=(\d+) height=(\d+)")
+
+
+def crop_operation(x: int, y: int, width: int, height: int) -> str:
+    """How a crop is recorded among a picture's operations (``crop_box`` reads it back)."""
+    return f"crop x={x} y={y} width={width} height={height}"
+
+
+def crop_box(operation: str) -> tuple[int, int, int, int] | None:
+    """(x, y, width, height) of a recorded ``crop_operation``; None for any other operation."""
+    found = _CROP.fullmatch(operation)
+    return None if found is None else (int(found[1]), int(found[2]), int(found[3]), int(found[4]))

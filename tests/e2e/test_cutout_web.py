@@ -13,6 +13,7 @@ from PIL import Image
 from cutout_onnx import install_fake
 from cutout_scenes import scene
 from e2e.harness import editor_with_photo, live_server
+from e2e.test_editor import shown_colour, view_transform
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +49,30 @@ def test_remove_background_panel(cutout_page) -> None:
     assert doc["has_alpha"] and doc["width"] < 256
     rgba = pixels(page, url)
     assert rgba[0, 0, 3] < 20 and rgba[rgba.shape[0] // 2, rgba.shape[1] // 2 - 20, 3] > 230
+    assert_compare_shows_the_cropped_part(page, doc)
     page.keyboard.press("Control+z")
     page.wait_for_selector("body[data-busy='false'][data-version='0']", state="attached", timeout=30000)
     assert not page.evaluate("window.retouch.doc.has_alpha")
+
+
+def assert_compare_shows_the_cropped_part(page, doc: dict) -> None:
+    """Holding compare after a crop to the subject shows the original's cropped part over the result, not the
+    whole original squeezed into it: at probe points the colour is the original's at the crop's offset."""
+    x0, y0, width, height = doc["origin"]
+    assert (width, height) == (doc["width"], doc["height"]) and (x0, y0) != (0, 0)
+    original = scene().image * 255
+    full_h, full_w = original.shape[:2]
+    page.keyboard.down("\\")
+    view = view_transform(page)
+    told_apart = False
+    for x, y in ((4, 4), (width - 5, 4), (4, height - 5), (width - 5, height - 5), (width // 2, 4)):
+        shown = shown_colour(page, view, x + 0.5, y + 0.5)
+        cropped = original[int(y0) + y, int(x0) + x]
+        squeezed = original[int(y * full_h / height), int(x * full_w / width)]
+        np.testing.assert_allclose(shown, cropped, atol=30)
+        told_apart |= np.abs(cropped - squeezed).max() > 60  # the probe could tell the two drawings apart
+    page.keyboard.up("\\")
+    assert told_apart
 
 
 def test_replace_background_panel_with_a_colour_and_an_image(cutout_page) -> None:

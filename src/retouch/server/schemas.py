@@ -48,6 +48,10 @@ class DocumentInfo(BaseModel):
     can_undo: bool
     can_redo: bool
     operations: list[str] = Field(description="Operations applied so far, as recorded in the provenance XMP.")
+    origin: list[float] = Field(
+        description="[x, y, width, height]: the part of the image as uploaded that the current state shows (all "
+        "of it, or what a crop kept), for lining up a before/after comparison."
+    )
 
 
 class DocumentChange(BaseModel):

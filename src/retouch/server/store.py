@@ -24,18 +24,24 @@ import numpy as np
 from retouch.server.errors import ApiError
 from retouch.server.ids import is_valid_id, new_id
 from retouch.server.tempdata import PrivateFolder
-from retouch.types import Metadata, Picture, Rect
+from retouch.types import Metadata, Picture, Rect, crop_box
+
+
+Origin = tuple[float, float, float, float]  # x, y, width, height in the pixels of the picture as opened
 
 
 @dataclass(frozen=True)
 class Step:
-    """One edit: the rectangle it changed (None: the whole state, whose size or layout changed)."""
+    """One edit: the rectangle it changed (None: the whole state, whose size or layout changed), and the part of
+    the opened picture the state shows before and after it (``Document.origin``)."""
 
     label: str
     region: Rect | None
     path: Path
     before: Metadata
     after: Metadata
+    before_origin: Origin
+    after_origin: Origin
 
 
 class Document:
@@ -53,6 +59,9 @@ class Document:
         self.alive = True
         self.lock = threading.RLock()
         self._layout(picture.pixels, picture.alpha)
+        # The rectangle of the picture as opened that the current state shows: all of it, until a crop (the
+        # editor draws the "before" of its comparison from this rectangle; an enlargement keeps it).
+        self.origin: Origin = (0.0, 0.0, float(self.width), float(self.height))
 
     def _layout(self, pixels: np.ndarray, alpha: np.ndarray | None) -> None:
         self.height, self.width, self.channels = (int(v) for v in pixels.shape)
@@ -90,6 +99,7 @@ class Document:
             "can_undo": self.position > 0,
             "can_redo": self.position < len(self.steps),
             "operations": list(meta.operations),
+            "origin": [round(v, 3) for v in self.origin],
         }
 
 
@@ -201,14 +211,15 @@ class DocumentStore:
                     arrays |= {"before_alpha": current_alpha[sl], "after_alpha": picture.alpha[sl]}
                 np.savez(path, **arrays)
                 _write_region(current, current_alpha, region, picture.pixels[sl], _slice(picture.alpha, sl))
-                step = Step(label, region, path, doc.metadata, picture.metadata)
+                step = Step(label, region, path, doc.metadata, picture.metadata, doc.origin, doc.origin)
             else:
                 before_pixels = np.load(doc.pixels_path)
                 before_alpha = np.load(doc.alpha_path) if doc.has_alpha else None
                 whole = _whole("before", before_pixels, before_alpha) | _whole("after", picture.pixels, picture.alpha)
                 np.savez(path, **whole)
+                origin = _origin_after(doc, picture)
                 _save_state(doc, picture.pixels, picture.alpha)
-                step = Step(label, None, path, doc.metadata, picture.metadata)
+                step = Step(label, None, path, doc.metadata, picture.metadata, doc.origin, origin)
             for dropped in doc.steps[doc.position :]:  # a new edit ends the redo branch
                 dropped.path.unlink(missing_ok=True)
             doc.steps[doc.position :] = [step]
@@ -217,6 +228,7 @@ class DocumentStore:
                 doc.steps.pop(0).path.unlink(missing_ok=True)
                 doc.position -= 1
             doc.metadata = picture.metadata
+            doc.origin = step.after_origin
             doc.revision += 1
             return step.region or Rect(0, 0, doc.width, doc.height)
 
@@ -229,6 +241,7 @@ class DocumentStore:
             region = _apply(doc, step, "before")
             doc.position -= 1
             doc.metadata = step.before
+            doc.origin = step.before_origin
             doc.revision += 1
             return region
 
@@ -241,6 +254,7 @@ class DocumentStore:
             region = _apply(doc, step, "after")
             doc.position += 1
             doc.metadata = step.after
+            doc.origin = step.after_origin
             doc.revision += 1
             return region
 
@@ -275,6 +289,21 @@ def _unknown(doc_id: str) -> ApiError:
 def _require_alive(doc: Document) -> None:
     if not doc.alive:
         raise _unknown(doc.id)
+
+
+def _origin_after(doc: Document, picture: Picture) -> Origin:
+    """``doc.origin`` carried through the crops ``picture`` records beyond the current state's operations (a
+    change of size without a crop, an enlargement, shows the same rectangle)."""
+    x, y, w, h = doc.origin
+    width, height = doc.width, doc.height
+    for operation in picture.metadata.operations[len(doc.metadata.operations) :]:
+        box = crop_box(operation)
+        if box is not None:
+            bx, by, bw, bh = box
+            kx, ky = w / width, h / height
+            x, y, w, h = x + bx * kx, y + by * ky, bw * kx, bh * ky
+            width, height = bw, bh
+    return x, y, w, h
 
 
 def _same_layout(doc: Document, picture: Picture) -> bool:

@@ -60,10 +60,9 @@ def cutout(
         result = on_transparency(picture, found)
     else:
         result = _flatten(picture, found, fill)
-    if crop is not None:
-        result = _crop(result, subject_box(alpha, crop))
     what = "cutout mask" if mask_only else "cutout"
-    return result.with_operation(f"{what} (model={found.model})")
+    result = result.with_operation(f"{what} (model={found.model})")
+    return result if crop is None else result.cropped(*subject_box(alpha, crop))
 
 
 def available_models() -> dict[str, bool]:
@@ -99,9 +98,3 @@ def _flatten(picture: Picture, found: Extraction, fill: tuple[float, float, floa
     if cover >= 1.0:
         return picture.with_float(rgb, alpha=None)
     return picture.with_float(rgb, alpha=out_alpha)
-
-
-def _crop(picture: Picture, box: tuple[int, int, int, int]) -> Picture:
-    x, y, w, h = box
-    alpha = None if picture.alpha is None else picture.alpha[y : y + h, x : x + w].copy()
-    return picture.replace(pixels=picture.pixels[y : y + h, x : x + w].copy(), alpha=alpha)

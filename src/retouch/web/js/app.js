@@ -285,7 +285,7 @@ class App {
     const old = this.doc;
     if (doc.width !== old.width || doc.height !== old.height || doc.has_alpha !== old.has_alpha) {
       const bitmap = await this.api.preview(doc.id, null);
-      this.viewer.replaceImage(bitmap, doc.width, doc.height, doc.has_alpha);
+      this.viewer.replaceImage(bitmap, doc.width, doc.height, doc.has_alpha, doc.origin);
       bitmap.close();
     } else if (changed.width > 0 && changed.height > 0) {
       const bitmap = await this.api.preview(doc.id, changed);

@@ -102,19 +102,22 @@ export class Viewer {
     this.hasAlpha = hasAlpha;
     this.after = new Layer(bitmap, width, height);
     this.before = new Layer(bitmap, width, height);
+    this.origin = [0, 0, width, height];
     this.strokes = [];
     this.maskLayer = null;
     this.split = 0;
     this.fit();
   }
 
-  // The whole current image changed (its size too, possibly): the original stays for comparison, drawn over
-  // the new extent.
-  replaceImage(bitmap, width, height, hasAlpha) {
+  // The whole current image changed (its size too, possibly): the original stays for comparison, its rectangle
+  // `origin` ([x, y, width, height] in the original's pixels: all of it, or what a crop kept) drawn over the new
+  // extent.
+  replaceImage(bitmap, width, height, hasAlpha, origin) {
     const sizeChanged = width !== this.width || height !== this.height;
     this.width = width;
     this.height = height;
     this.hasAlpha = hasAlpha;
+    this.origin = origin;
     this.after = new Layer(bitmap, width, height);
     if (sizeChanged) this.fit();
     else this.requestRender();
@@ -238,16 +241,17 @@ export class Viewer {
     if (x1 > x0 && y1 > y0) {
       ctx.imageSmoothingEnabled = s * dpr < 2;
       ctx.imageSmoothingQuality = "medium";
-      // A layer of another size (the original after an upscale, a crop or an enlarge) is stretched over the
-      // current image's extent, so that before and after line up wherever the split is.
-      const draw = (layer) => {
-        const kx = layer.width / this.width;
-        const ky = layer.height / this.height;
-        layer.draw(ctx, (s * dpr) / Math.min(kx, ky), x0 * kx, y0 * ky, (x1 - x0) * kx, (y1 - y0) * ky,
+      // The original's rectangle that the current image shows (all of it after an upscale or an enlarge, the
+      // kept part after a crop) is stretched over the current image's extent, so that before and after line up
+      // wherever the split is.
+      const draw = (layer, [left, top, across, down]) => {
+        const kx = across / this.width;
+        const ky = down / this.height;
+        layer.draw(ctx, (s * dpr) / Math.min(kx, ky), left + x0 * kx, top + y0 * ky, (x1 - x0) * kx, (y1 - y0) * ky,
           this.ox + x0 * s, this.oy + y0 * s, (x1 - x0) * s, (y1 - y0) * s);
       };
       const splitX = this.showBefore ? this.ox + w : this.ox + w * this.split;
-      draw(this.after);
+      draw(this.after, [0, 0, this.width, this.height]);
       if (splitX > this.ox) {
         ctx.save();
         ctx.beginPath();
@@ -256,7 +260,7 @@ export class Viewer {
         ctx.clearRect(this.ox, this.oy, splitX - this.ox, h);
         ctx.fillStyle = this.hasAlpha ? this.checkerboard(ctx) : "#000";
         ctx.fillRect(this.ox, this.oy, splitX - this.ox, h);
-        draw(this.before);
+        draw(this.before, this.origin);
         ctx.restore();
         if (!this.showBefore && this.split < 1) this.drawSplit(ctx, splitX);
       }
