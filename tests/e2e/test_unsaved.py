@@ -90,3 +90,23 @@ def test_closing_the_tab_with_edits_asks_the_browser(page: Any, tmp_path: Path) 
     page.close(run_before_unload=True)
     page.wait_for_timeout(300)
     assert asked == ["beforeunload"]
+
+
+def test_strokes_painted_but_not_yet_erased_count_as_work(page: Any, tmp_path: Path) -> None:
+    """With "Erase when I release" off, a painted mask is work the user would lose: opening another image asks
+    (Keep editing keeps the strokes), leaving asks, and after Clear nothing does."""
+    open_photo(page, photo(tmp_path, "first.png"))
+    page.get_by_label("Erase when I release").uncheck()
+    view = view_transform(page)
+    paint(page, [to_page(view, 40, 40), to_page(view, 80, 40)])
+    assert page.evaluate("window.retouch.viewer.strokes.length") == 1
+    assert page.evaluate("document.body.dataset.version") == "0" and leaving_asks(page)
+
+    dialog = page.locator("#unsaved-dialog")
+    page.set_input_files("#file-input", str(photo(tmp_path, "second.png")))
+    dialog.wait_for(state="visible")
+    dialog.get_by_role("button", name="Keep editing").click()
+    assert page.evaluate("window.retouch.viewer.strokes.length") == 1 and "first.png" in page.locator("#status-file").inner_text()
+
+    page.locator("section.panel:not([hidden])").get_by_role("button", name="Clear").click()
+    assert not leaving_asks(page)

@@ -27,7 +27,7 @@ class App {
     this.job = null;
     this.spaceHeld = false;
     this.notice = new Notice($("toast"), $("toast-text"), $("toast-close"));
-    this.unsaved = new Unsaved($("unsaved-dialog"));
+    this.unsaved = new Unsaved($("unsaved-dialog"), () => this.viewer.strokes.length > 0);
     this.busyPill = new Busy(
       { pill: $("busy"), label: $("busy-label"), stage: $("busy-stage"), count: $("busy-count"), eta: $("busy-eta"), bar: $("busy-bar"), cancel: $("busy-cancel") },
       () => this.job && this.api.cancel(this.job.id),
@@ -215,7 +215,7 @@ class App {
       if (choice === "keep") return;
       if (choice === "download") {
         await this.download();
-        if (this.unsaved.dirty) return; // the download failed: the edits stay
+        if (this.unsaved.editsUnsaved) return; // the download failed: the edits stay
       }
     }
     await this.withBusy("Opening", async () => {

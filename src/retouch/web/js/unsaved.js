@@ -1,11 +1,12 @@
 // Unsaved edits. Each state of the document gets a number when an edit makes it, so "saved" means the state on
 // screen is one that was downloaded (or the file as opened), also after an undo and a different edit that reuse
-// a version number. With unsaved edits, leaving the page asks the browser's question, and opening another
-// image asks ours: keep editing, download first, or discard.
+// a version number. Strokes painted but not yet applied (`pending()`) are work too. With either, leaving the page
+// asks the browser's question, and opening another image asks ours: keep editing, download first, or discard.
 
 export class Unsaved {
-  constructor(dialog) {
+  constructor(dialog, pending) {
     this.dialog = dialog;
+    this.pending = pending;
     this.states = []; // state numbers by document version
     this.version = 0;
     this.saved = new Set(); // the states that are in a file
@@ -18,6 +19,11 @@ export class Unsaved {
   }
 
   get dirty() {
+    return this.editsUnsaved || this.pending();
+  }
+
+  // Edits applied to the document and not in a downloaded file (a download cannot keep unapplied strokes).
+  get editsUnsaved() {
     return this.states.length > 0 && !this.saved.has(this.states[this.version]);
   }
 
