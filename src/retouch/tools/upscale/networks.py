@@ -281,7 +281,7 @@ class _Spread:
 
 
 def _bf16_runner(module: nn.Module) -> tuple[Runner, int]:
-    """PyTorch on the CPU, the network's bfloat16 form; RRDBNet's head in strips, as with ONNX Runtime. A step
+    """PyTorch on the CPU, the network's bfloat16 form; RRDBNet's head in strips, as in float32. A step
     after every dense block (RRDBNet) or every COMPACT_CONVS convolutions; the check before every layer."""
     import torch
 
