@@ -120,24 +120,28 @@ class WinogradRRDBNet:
     @torch.inference_mode()
     def head(self, features: np.ndarray, buffers: Buffers) -> np.ndarray:
         """The trunk's features [1, features, h, w] to the output [1, 3, 4h, 4w]; ``buffers`` may be shared by
-        the calls of one run (one at a time)."""
+        the calls of one run (one at a time). Buffer slots: 0 the enlarged input of conv_up1 / conv_up2, 1 and 2
+        the outputs (conv_hr and conv_last read the output before them), 3 transformed data, 4 products."""
         rows, cols = features.shape[2:]
-        x = torch.from_numpy(features)[0].permute(1, 2, 0)
-        for k, conv in enumerate((self.up1, self.up2, self.hr, self.last)):
+        small = torch.from_numpy(features)[0].permute(1, 2, 0)
+        out: torch.Tensor | None = None
+        out_slot = 2
+        for conv in (self.up1, self.up2, self.hr, self.last):
             if conv is self.up1 or conv is self.up2:
-                rows, cols, x = 2 * rows, 2 * cols, _nearest_x2(x)
-            source = framed_in(buffers.get(k % 2, framed_size(rows, cols, self.features)), rows, cols, self.features)
-            inside = interior(source, rows, cols)
-            inside[:, :, : x.shape[2]].copy_(x)
-            inside[:, :, x.shape[2] :].zero_()  # the trunk's features have no padding channels
-            size = 36 * tile_count(rows, cols) * self.features
-            transformed = buffers.get(2, size).view(36, -1, self.features)
-            _winograd.input_transform(source.numpy(), transformed.numpy(), 0)
+                rows, cols = 2 * rows, 2 * cols
+                source = framed_in(buffers.get(0, framed_size(rows, cols, self.features)), rows, cols, self.features)
+                _enlarge_into(interior(source, rows, cols), small)
+            else:
+                assert out is not None  # conv_hr and conv_last come after the enlargements
+                source = out
+            data = buffers.get(3, 36 * tile_count(rows, cols) * self.features).view(36, -1, self.features)
+            _winograd.input_transform(source.numpy(), data.numpy(), 0)
             channels = conv.weights.shape[2]
-            out = framed_in(buffers.get((k + 1) % 2, framed_size(rows, cols, channels)), rows, cols, channels)
-            conv(transformed, buffers.get(3, 36 * tile_count(rows, cols) * channels), out, (rows, cols))
-            x = interior(out, rows, cols)
-        return np.ascontiguousarray(x[:, :, : self.last.out_channels].permute(2, 0, 1).numpy()[None])
+            out_slot = 3 - out_slot  # 1, 2, 1, 2: never the map being read
+            out = framed_in(buffers.get(out_slot, framed_size(rows, cols, channels)), rows, cols, channels)
+            conv(data, buffers.get(4, 36 * tile_count(rows, cols) * channels), out, (rows, cols))
+            small = interior(out, rows, cols)
+        return np.ascontiguousarray(small[:, :, : self.last.out_channels].permute(2, 0, 1).numpy()[None])
 
 
 class WinogradCompact:
@@ -190,7 +194,10 @@ def _slope(activation: torch.nn.Module) -> float | np.ndarray:
     return 0.0
 
 
-def _nearest_x2(x: torch.Tensor) -> torch.Tensor:
-    """A channels-last map enlarged 2x by repeating pixels (the head's nearest-neighbour interpolation)."""
+def _enlarge_into(target: torch.Tensor, x: torch.Tensor) -> None:
+    """``target`` (a channels-last view, 2x the size of ``x``, as many or more channels) = x enlarged 2x by
+    repeating pixels (the head's nearest-neighbour interpolation), its channels past x's zeroed."""
     rows, cols, channels = x.shape
-    return x[:, None, :, None, :].expand(rows, 2, cols, 2, channels).reshape(2 * rows, 2 * cols, channels)
+    grid = target.unflatten(0, (rows, 2)).unflatten(2, (cols, 2))  # [rows, 2, cols, 2, channels]
+    grid[..., :channels].copy_(x[:, None, :, None, :].expand(rows, 2, cols, 2, channels))
+    grid[..., channels:].zero_()
