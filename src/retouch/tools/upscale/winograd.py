@@ -40,6 +40,11 @@ NARROW = 256
 HEAD_STRIP_ROWS = {"narrow": 16, "wide": 32}
 
 
+# Slots of the Buffers of one run: a network's input (or the head's enlarged map), its outputs in turn (never the
+# map being read), the transformed data and the products.
+INPUT, OUTPUTS, DATA, PRODUCTS = 0, (1, 2), 3, 4
+
+
 def head_strip_pixels(width: int) -> int:
     """Trunk pixels per head strip for trunk features ``width`` wide (``networks.in_strips``)."""
     return width * HEAD_STRIP_ROWS["narrow" if width <= NARROW else "wide"]
@@ -120,26 +125,21 @@ class WinogradRRDBNet:
     @torch.inference_mode()
     def head(self, features: np.ndarray, buffers: Buffers) -> np.ndarray:
         """The trunk's features [1, features, h, w] to the output [1, 3, 4h, 4w]; ``buffers`` may be shared by
-        the calls of one run (one at a time). Buffer slots: 0 the enlarged input of conv_up1 / conv_up2, 1 and 2
-        the outputs (conv_hr and conv_last read the output before them), 3 transformed data, 4 products."""
+        the calls of one run (one at a time). conv_hr and conv_last read the output before them in place."""
         rows, cols = features.shape[2:]
         small = torch.from_numpy(features)[0].permute(1, 2, 0)
         out: torch.Tensor | None = None
-        out_slot = 2
-        for conv in (self.up1, self.up2, self.hr, self.last):
+        for k, conv in enumerate((self.up1, self.up2, self.hr, self.last)):
             if conv is self.up1 or conv is self.up2:
                 rows, cols = 2 * rows, 2 * cols
-                source = framed_in(buffers.get(0, framed_size(rows, cols, self.features)), rows, cols, self.features)
+                source = framed_in(
+                    buffers.get(INPUT, framed_size(rows, cols, self.features)), rows, cols, self.features
+                )
                 _enlarge_into(interior(source, rows, cols), small)
             else:
                 assert out is not None  # conv_hr and conv_last come after the enlargements
                 source = out
-            data = buffers.get(3, 36 * tile_count(rows, cols) * self.features).view(36, -1, self.features)
-            _winograd.input_transform(source.numpy(), data.numpy(), 0)
-            channels = conv.weights.shape[2]
-            out_slot = 3 - out_slot  # 1, 2, 1, 2: never the map being read
-            out = framed_in(buffers.get(out_slot, framed_size(rows, cols, channels)), rows, cols, channels)
-            conv(data, buffers.get(4, 36 * tile_count(rows, cols) * channels), out, (rows, cols))
+            out = _apply(conv, source, (rows, cols), buffers, OUTPUTS[k % 2])
             small = interior(out, rows, cols)
         return np.ascontiguousarray(small[:, :, : self.last.out_channels].permute(2, 0, 1).numpy()[None])
 
@@ -160,23 +160,31 @@ class WinogradCompact:
         each (either may raise to stop)."""
         x = torch.from_numpy(batch)
         rows, cols = x.shape[2:]
-        tiles, buffers = tile_count(rows, cols), Buffers()
-        source = framed_in(buffers.get(0, framed_size(rows, cols, LANES)), rows, cols, LANES)
+        buffers = Buffers()
+        source = framed_in(buffers.get(INPUT, framed_size(rows, cols, LANES)), rows, cols, LANES)
         inside = interior(source, rows, cols)
         inside[:, :, : x.shape[1]].copy_(x[0].permute(1, 2, 0))
         inside[:, :, x.shape[1] :].zero_()
         for k, conv in enumerate(self.convs):
             check()
-            channels = conv.weights.shape[2]
-            data = buffers.get(2, 36 * tiles * source.shape[2]).view(36, tiles, source.shape[2])
-            _winograd.input_transform(source.numpy(), data.numpy(), 0)
-            out = framed_in(buffers.get((k + 1) % 2, framed_size(rows, cols, channels)), rows, cols, channels)
-            conv(data, buffers.get(3, 36 * tiles * channels), out, (rows, cols))
-            source = out
+            source = _apply(conv, source, (rows, cols), buffers, OUTPUTS[k % 2])
             after_conv()
         body = interior(source, rows, cols)[:, :, : self.out_channels].permute(2, 0, 1)[None]
         enlarged = F.interpolate(x, scale_factor=self.upscale, mode="nearest")
         return (F.pixel_shuffle(body, self.upscale) + enlarged).numpy()
+
+
+def _apply(
+    conv: WinogradConv, source: torch.Tensor, size: tuple[int, int], buffers: Buffers, out_slot: int
+) -> torch.Tensor:
+    """``conv`` of the framed map ``source`` (``size`` = rows, cols), into a framed map in ``buffers``' out_slot."""
+    tiles, columns = tile_count(*size), source.shape[2]
+    data = buffers.get(DATA, 36 * tiles * columns).view(36, tiles, columns)
+    _winograd.input_transform(source.numpy(), data.numpy(), 0)
+    channels = conv.weights.shape[2]
+    out = framed_in(buffers.get(out_slot, framed_size(*size, channels)), *size, channels)
+    conv(data, buffers.get(PRODUCTS, 36 * tiles * channels), out, size)
+    return out
 
 
 def _conv(
