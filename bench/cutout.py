@@ -1,25 +1,29 @@
-"""Cutout quality and speed on the alphamatting.com training set, with one network (isnet-imgly) for everyone.
+"""Cutout quality and speed on the alphamatting.com training set, with one network (isnet-imgly) for everyone, and
+the same measures for other networks under Retouch's matting (u2netp by default: the model ./setup.sh pulls).
 
 For each of the 13 photos (input/GTxx.png, truth gt/GTxx.png) in one run:
   (a) net     the network's own map, resized to full resolution (bilinear)
   (b) rembg   rembg from PyPI with alpha matting on, its session built on the same ONNX file (dis_custom: same
               1024x1024 input, (x / max - 0.5) normalization, which matches IMG.LY's (x - 128) / 256)
   (c) retouch this project's full-resolution matting on the network map of (a)
+  (d) for each model of --also: its own map, resized ("net u2netp"), and Retouch's matting on it ("retouch u2netp")
 SAD (sum of |a - truth| / 1000), MSE (mean of squares), gradient error (Rhemann et al.: Gaussian derivatives,
 sigma 1.4, sum of squared differences / 1000), and time per image. Edge colour error of a composite onto a new
 background: mean |composite - truth composite| over the pixels whose true alpha is strictly between 0 and 1
 (dilated by 2), the truth composite being the true alpha with foreground colours estimated from it (pymatting's
 multilevel estimator). Retouch's colours are compared with the naive cut (the photo's own colours), and with the
 true alpha (what the colour estimator alone leaves).
-A 12-megapixel timing (the photo enlarged) compares the whole cutout with the network's inference alone.
+A 12-megapixel timing (the photo enlarged) compares the whole cutout with the network's inference alone, for
+isnet-imgly and for each model of --also.
 Replace background at 12 MP (the same photo): the cutout, then replace-bg on a colour, on the blurred photo and on an
 image (a Kodak photo, enlarged to cover), interleaved in one process; each median against the cutout's, PASS when
 every one is within 1.5x (exit status 1 otherwise).
 
 Run: RETOUCH_HOME=... .venv/bin/python bench/cutout.py [--images GT01,GT02] [--no-rembg] [--big-runs 2]
-     [--replace-runs 3] [--replace-only] [--model isnet-imgly]
-(needs rembg and pymatting from PyPI, and isnet-imgly pulled: retouch models pull isnet-imgly --accept-license;
---replace-only needs neither, and --model picks the replace timing's network, e.g. u2netp)
+     [--also u2netp] [--replace-runs 3] [--replace-only] [--model isnet-imgly]
+(needs rembg and pymatting from PyPI, isnet-imgly pulled: retouch models pull isnet-imgly --accept-license, and
+the models of --also pulled (--also '' for none); --replace-only needs neither, and --model picks the replace
+timing's network, e.g. u2netp)
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ def main() -> None:
     parser.add_argument("--replace-runs", type=int, default=3, help="rounds of the 12 MP replace-bg timing (0: skip)")
     parser.add_argument("--replace-only", action="store_true", help="only the replace-bg timing")
     parser.add_argument("--model", default=MODEL, help="cutout model of the replace-bg timing")
+    parser.add_argument("--also", default="u2netp", help="comma-separated cutout models measured beside isnet-imgly")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"no evaluation data at {DATA}")
@@ -92,6 +97,7 @@ def main() -> None:
     from retouch.tools.cutout.segment import to_full
 
     segmenter = load_segmenter(MODEL, "cpu")
+    others = {name: load_segmenter(name, "cpu") for name in filter(None, args.also.split(","))}
     model_path = resolve_weights(MODEL, allow_download=False)
     rembg_session = None
     if not args.no_rembg:
@@ -104,6 +110,8 @@ def main() -> None:
 
     names = args.images.split(",") if args.images else sorted(p.stem for p in (DATA / "input").glob("GT*.png"))
     rows: dict[str, list[tuple[float, ...]]] = {"net": [], "rembg": [], "retouch": []}
+    for model in others:
+        rows |= {f"net {model}": [], f"retouch {model}": []}
     edges: dict[str, list[float]] = {
         "naive cut, true alpha": [],
         "true alpha, retouch colours": [],
@@ -112,7 +120,9 @@ def main() -> None:
         "rembg": [],
     }
     times: dict[str, list[float]] = {"network": [], "retouch matting+colours": [], "rembg (all)": []}
-    print(f"{'image':6} {'net SAD/MSE':>16} {'rembg SAD/MSE':>16} {'retouch SAD/MSE':>16}", flush=True)
+    for model in others:
+        times |= {f"network {model}": [], f"retouch {model} matting+colours": []}
+    print(f"{'image':6} " + " ".join(f"{key + ' SAD/MSE':>{max(16, len(key) + 8)}}" for key in rows), flush=True)
     for name in names:
         photo = Image.open(DATA / "input" / f"{name}.png").convert("RGB")
         rgb = np.asarray(photo, dtype=np.float32) / 255
@@ -129,6 +139,14 @@ def main() -> None:
         times["retouch matting+colours"].append(time.perf_counter() - start)
 
         results = {"net": coarse, "retouch": ours}
+        for other, network in others.items():
+            start = time.perf_counter()
+            results[f"net {other}"] = to_full(network(rgb), (w, h))
+            times[f"network {other}"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            results[f"retouch {other}"] = refine_alpha(rgb, results[f"net {other}"])
+            estimate_foreground(rgb, results[f"retouch {other}"], scale=scale)  # timed as a cutout does it
+            times[f"retouch {other} matting+colours"].append(time.perf_counter() - start)
         if rembg_session is not None:
             import rembg
 
@@ -154,17 +172,22 @@ def main() -> None:
         edges["retouch"].append(edge_error(our_fg, ours))
         if rembg_session is not None:
             edges["rembg"][-1] = edge_error(cut_rgba[:, :, :3], cut_rgba[:, :, 3])
-        line = " ".join(f"{rows[k][-1][0]:8.2f}/{rows[k][-1][1]:.4f}" if rows[k] else f"{'-':>16}" for k in rows)
+        line = " ".join(
+            f"{f'{rows[k][-1][0]:.2f}/{rows[k][-1][1]:.4f}' if rows[k] else '-':>{max(16, len(k) + 8)}}" for k in rows
+        )
         print(f"{name:6} {line}", flush=True)
 
     print("\nmean over", len(names), "images (same network, same run):")
     means = {k: np.mean(v, axis=0) for k, v in rows.items() if v}
     for key, (s, m, g) in means.items():
-        print(f"  {key:8} SAD {s:8.3f}  MSE {m:.5f}  gradient {g:.4f}")
+        print(f"  {key:16} SAD {s:8.3f}  MSE {m:.5f}  gradient {g:.4f}")
     for other in ("net", "rembg"):
         if other in means:
             s, m, g = means["retouch"] / means[other]
             print(f"  retouch / {other:5}: SAD x{s:.3f}  MSE x{m:.3f}  gradient x{g:.3f}")
+    for model in others:
+        s, m, g = means[f"retouch {model}"] / means["retouch"]
+        print(f"  retouch {model} / retouch ({MODEL}): SAD x{s:.3f}  MSE x{m:.3f}  gradient x{g:.3f}")
     print("\nedge colour error of the composite on a new background (mean |difference|, 0..1):")
     for key, values in edges.items():
         if values:
@@ -172,10 +195,11 @@ def main() -> None:
     print("\ntime per image (s, median / min / max):")
     for key, values in times.items():
         if values:
-            print(f"  {key:26} {statistics.median(values):6.2f} {min(values):6.2f} {max(values):6.2f}")
+            print(f"  {key:34} {statistics.median(values):6.2f} {min(values):6.2f} {max(values):6.2f}")
 
     if args.big_runs:
-        big_timing(segmenter, args.big_runs)
+        for model, network in {MODEL: segmenter, **others}.items():
+            big_timing(model, network, args.big_runs)
     if args.replace_runs and not replace_timing(args.model, args.replace_runs):
         sys.exit(1)
 
@@ -191,7 +215,7 @@ def big_photo() -> Path:
     return path
 
 
-def big_timing(segmenter, runs: int) -> None:
+def big_timing(model: str, segmenter, runs: int) -> None:
     """A 12-megapixel photo (GT04 enlarged to 4000x3000): network alone vs the whole cutout, repeated."""
     from retouch.io import load_image
     from retouch.tools.cutout import cutout
@@ -204,9 +228,10 @@ def big_timing(segmenter, runs: int) -> None:
         segmenter(rgb)
         network.append(time.perf_counter() - start)
         start = time.perf_counter()
-        cutout(picture, model=MODEL, device="cpu")
+        cutout(picture, model=model, device="cpu")
         whole.append(time.perf_counter() - start)
-    print(f"\n12 MP (4000x3000), {runs} runs: network inference {network} s; whole cutout {whole} s")
+    network_text, whole_text = (" / ".join(f"{t:.2f}" for t in times) for times in (network, whole))
+    print(f"\n12 MP (4000x3000), {model}, {runs} runs: network inference {network_text} s; whole cutout {whole_text} s")
     print(f"  whole / network (median): x{statistics.median(whole) / statistics.median(network):.2f}")
 
 

@@ -1,5 +1,7 @@
 """Suite-wide: in CI a test may not skip because ``../shared`` or Chromium is missing (see ``shared_data``); the
-one headless browser of a session, for the browser tests wherever they are.
+one headless browser of a session, for the browser tests wherever they are; a signing certificate and key for the
+Content Credentials every edited output gets, so that no test creates one in the user's Retouch home (nor
+prints the notice that goes with it).
 
 The tests that use the shared photos and weights skip with a reason naming the folder; with ``CI`` set the hook
 below turns exactly those skips into failures. The browser fixture calls ``shared_data.unavailable``.
@@ -26,6 +28,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """(certificate chain, key) PEM files named by RETOUCH_SIGN_CERT and RETOUCH_SIGN_KEY for the whole session,
+    commands run as subprocesses included (tests of the local key remove the variables)."""
+    from retouch.io.signing import CERT_VARIABLE, KEY_VARIABLE, new_local_pair
+
+    folder = tmp_path_factory.mktemp("signing")
+    chain, key = new_local_pair()
+    (folder / "chain.pem").write_bytes(chain)
+    (folder / "key.pem").write_bytes(key)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CERT_VARIABLE, str(folder / "chain.pem"))
+        patch.setenv(KEY_VARIABLE, str(folder / "key.pem"))
+        yield folder / "chain.pem", folder / "key.pem"
 
 
 @pytest.fixture(scope="session")

@@ -138,4 +138,4 @@ def test_cli_without_mask_or_box_is_one_line_exit_2(tmp_path: Path) -> None:
     Image.fromarray(textured(20, 20)).save(source)
     result = subprocess.run([RETOUCH, "erase", str(source)], capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip() == "retouch: error: nothing to erase: give --mask FILE or --box x,y,w,h"
+    assert result.stderr.strip() == "retouch: error: nothing to erase: give --mask FILE, --box x,y,w,h or --click x,y"

@@ -48,6 +48,11 @@ TOOLS = {
         "upscale (model=realesr-animevideov3-x4, scale=2)",
     ),
     "restore": (["--no-faces"], {"faces": "off"}, "restore (colour 0.5; denoise 0.3)"),
+    "relight": (
+        ["--light", "dir:azimuth=45", "--ambient", "0.8", "--no-faces"],
+        {"lights": "dir:azimuth=45", "ambient": "0.8", "faces": "false"},
+        "relight (subject=u2netp, lights=1, ambient=0.8)",
+    ),
 }
 
 

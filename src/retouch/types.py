@@ -14,6 +14,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ class Picture:
     # the file's blocks wherever the pixels still decode from them (retouch.io.jpeg_lossless); safe to carry
     # through any edit, since blocks are kept only where the pixels equal the file's own decode.
     source_jpeg: bytes | None = field(default=None, repr=False)
+    # The file the picture was loaded from (None for other sources): a save names it, with its own Content
+    # Credentials when it has them, as the parent ingredient of the output's C2PA manifest (retouch.io.credentials).
+    source_file: Path | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         import numpy as np

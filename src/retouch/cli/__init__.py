@@ -17,6 +17,7 @@ from retouch.cli import info as info_cli
 from retouch.cli import models as models_cli
 from retouch.cli.detext import detext_command
 from retouch.cli.erase import erase_command
+from retouch.cli.relight import relight_command
 from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
 from retouch.cli.upscale import upscale_command
@@ -44,6 +45,7 @@ cutout_cli.register(app)
 info_cli.register(app)
 app.command("upscale")(upscale_command)
 app.command("restore")(restore_command)
+app.command("relight")(relight_command)
 app.command("serve")(serve_command)
 
 

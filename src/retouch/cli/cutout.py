@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from retouch.cli.clicks import ClickOption, UnclickOption, parse_clicks
 from retouch.cli.common import (
     DeviceOption,
     NoProvenanceOption,
@@ -29,6 +30,8 @@ def cutout_command(
     image: Annotated[Path, typer.Argument(help="The photo whose background to remove.")],
     output: Annotated[Path | None, Output] = None,
     model: Annotated[str, Model] = MODEL.default,
+    click: Annotated[list[str] | None, ClickOption] = None,
+    unclick: Annotated[list[str] | None, UnclickOption] = None,
     mask_only: Annotated[bool, flag(MASK_ONLY)] = MASK_ONLY.default,
     crop: Annotated[bool, flag(CROP)] = CROP.default,
     crop_margin: Annotated[
@@ -49,11 +52,17 @@ def cutout_command(
     from retouch.tools import estimate
     from retouch.tools.cutout import cutout
 
+    clicks = parse_clicks(click, unclick)
     target = output if output is not None else output_path(image, None, "mask" if mask_only else "cutout")
     if output is None and not mask_only and bg_color is None:
         target = target.with_suffix(".png")  # the input's own format may have no alpha (JPEG)
     checked_output(target, overwrite=overwrite)
     picture = load_image(image)
+    subject = None
+    if clicks:
+        from retouch.tools.select import select
+
+        subject = select(picture, [(c.x, c.y, int(c.positive)) for c in clicks], model=model, device=device)
     plan = estimate.try_for_tool("cutout", picture.size, {"model": model, "refine": not no_refine}, device=device)
     result = run_tool(
         ctx,
@@ -65,6 +74,7 @@ def cutout_command(
             crop=crop_margin if crop_margin is not None else (0 if crop else None),
             background=bg_color,
             refine=not no_refine,
+            subject=subject,
             device=device,
             progress=progress,
         ),

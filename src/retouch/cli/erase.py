@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from retouch.cli.clicks import ClickOption, UnclickOption, parse_clicks
 from retouch.cli.common import (
     DeviceOption,
     NoProvenanceOption,
@@ -32,6 +33,8 @@ def erase_command(
     box: Annotated[
         list[str] | None, typer.Option("--box", "-b", help="A rectangle to erase, as x,y,w,h. Repeatable.")
     ] = None,
+    click: Annotated[list[str] | None, ClickOption] = None,
+    unclick: Annotated[list[str] | None, UnclickOption] = None,
     output: Annotated[Path | None, OutputOption] = None,
     engine: Annotated[str, flag(ENGINE, "--engine", "-e")] = ENGINE.default,
     grow: Annotated[int | None, flag(GROW)] = GROW.default,
@@ -53,14 +56,19 @@ def erase_command(
     from retouch.tools import estimate
     from retouch.tools.erase import erase
 
-    if not mask and not box:
-        raise InvalidInput("nothing to erase: give --mask FILE or --box x,y,w,h")
+    clicks = parse_clicks(click, unclick)
+    if not mask and not box and not clicks:
+        raise InvalidInput("nothing to erase: give --mask FILE, --box x,y,w,h or --click x,y")
     boxes = [masks.parse_box(text) for text in box or []]
     target = checked_output(output_path(image, output, "erased"), overwrite=overwrite)
     picture = load_image(image)
     parts = [masks.load_mask(path, picture.size, resize=resize_mask) for path in mask or []]
     if boxes:
         parts.append(masks.mask_from_boxes(boxes, picture.size))
+    if clicks:
+        from retouch.tools.select import select
+
+        parts.append(select(picture, [(c.x, c.y, int(c.positive)) for c in clicks], device=device))
     hole = masks.combine(parts)
     plan = estimate.try_for_tool(
         "erase", picture.size, {"engine": engine, "grow": grow, "strategy": strategy}, mask=hole, device=device

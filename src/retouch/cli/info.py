@@ -27,7 +27,8 @@ def info(
     image: Annotated[Path, typer.Argument(help="The image file to describe.", show_default=False)],
     json_output: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
 ) -> None:
-    """Describe an image: size, colour mode, bit depth, alpha, colour profile, EXIF, orientation, XMP, provenance."""
+    """Describe an image: size, colour mode, bit depth, alpha, colour profile, EXIF, orientation, XMP, provenance,
+    and its Content Credentials (C2PA manifest), validated."""
     from retouch.io import load_image, probe
 
     if json_output:
@@ -36,6 +37,7 @@ def info(
     header = probe(image)
     picture = load_image(image)  # decodes everything: a damaged file fails here, not later in an edit
     facts = describe(image, header, picture)
+    facts["content_credentials"] = _credentials(image)
     report(ctx, _human(facts), facts)
 
 
@@ -97,6 +99,38 @@ def describe(path: Path, header: ImageHeader, picture: Picture) -> dict[str, Any
     }
 
 
+def _credentials(path: Path) -> dict[str, Any] | None:
+    """The file's Content Credentials as JSON-ready values (see retouch.io.credentials_read), or None."""
+    from retouch.io.credentials_read import read_credentials
+
+    found = read_credentials(path.read_bytes())  # load_image has read it within the size limit already
+    if found is None:
+        return None
+    return {**dataclasses.asdict(found), "untrusted_only": found.untrusted_only}
+
+
+def _credential_lines(found: dict[str, Any] | None) -> list[str]:
+    if found is None:
+        return ["  Content Credentials: none"]
+    verdict = found["state"].lower()
+    if found["state"] == "Valid" and found["failures"] and found["untrusted_only"]:
+        verdict += " (signer not on a trust list)"
+    lines = [f"  Content Credentials: {verdict}, made with {found['claim_generator'] or 'unnamed software'}"]
+    if found["signer"]:
+        lines.append(f"    signed by {found['signer']}" + (f", {found['algorithm']}" if found["algorithm"] else ""))
+    for action in found["actions"]:
+        text = action["action"] + (f": {action['description']}" if action["description"] else "")
+        if action["digital_source_type"]:
+            text += f" [{action['digital_source_type']}]"
+        lines.append(f"    action {text}")
+    for ingredient in found["ingredients"]:
+        kind = ", ".join(filter(None, (ingredient["relationship"], ingredient["format"])))
+        own = ", with its own Content Credentials" if ingredient["has_credentials"] else ""
+        lines.append(f"    ingredient {ingredient['title'] or 'untitled'} ({kind}{own})")
+    lines.extend(f"    failure {failure}" for failure in found["failures"])
+    return lines
+
+
 def _icc_description(icc: bytes) -> str:
     from PIL import ImageCms
 
@@ -133,6 +167,7 @@ def _human(facts: dict[str, Any]) -> str:
         )
         xmp += f" ({edits})" if edits else ""
     lines.append(f"  XMP: {xmp}")
+    lines.extend(_credential_lines(facts.get("content_credentials")))
     return "\n".join(lines)
 
 

@@ -34,7 +34,8 @@ def load_image(source: Source, *, max_pixels: int | None = None) -> Picture:
     Returns a Picture, upright (the EXIF orientation is applied and reset to 1 in ``metadata.exif``): pixels HxWx1
     (grey) or HxWx3 (RGB), uint8, or uint16 for 16-bit PNG and TIFF and 10/12-bit HEIC; alpha HxW of the same
     dtype, or None. Palette images become RGB(A) (grey when the palette is), 1-bit becomes grey, CMYK becomes
-    RGB through its ICC profile. ICC profile, EXIF, XMP and DPI are kept in ``metadata``.
+    RGB through its ICC profile. ICC profile, EXIF, XMP and DPI are kept in ``metadata``; a path is kept as
+    ``source_file``, the parent ingredient of the Content Credentials a save writes.
     Raises InvalidInput (missing or unreadable file), UnsupportedFormat (not an image Retouch reads),
     CorruptImage (truncated or damaged) or TooLarge.
     """
@@ -54,8 +55,13 @@ def load_image(source: Source, *, max_pixels: int | None = None) -> Picture:
     # C order: flipped or turned views would surprise consumers such as torch.from_numpy
     contiguous_alpha = None if alpha is None else np.ascontiguousarray(alpha)
     source_jpeg = data if header.format.name == "JPEG" else None  # lets a JPEG save keep untouched blocks
+    source_file = None if isinstance(source, (bytes, bytearray, memoryview)) else Path(os.fspath(source)).absolute()
     return Picture(
-        pixels=np.ascontiguousarray(pixels), alpha=contiguous_alpha, metadata=metadata, source_jpeg=source_jpeg
+        pixels=np.ascontiguousarray(pixels),
+        alpha=contiguous_alpha,
+        metadata=metadata,
+        source_jpeg=source_jpeg,
+        source_file=source_file,
     )
 
 

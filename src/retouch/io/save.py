@@ -1,5 +1,5 @@
-"""save_image: encode a Picture for its file extension and write it atomically, with an XMP sidecar file when
-the format cannot hold the AI-edit provenance."""
+"""save_image: encode a Picture for its file extension and write it atomically, with its Content Credentials
+embedded, and with an XMP sidecar file when the format cannot hold the AI-edit provenance."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from retouch.errors import RetouchWarning
 from retouch.io.atomic import output_exists, write_atomically
+from retouch.io.credentials import EMBEDDABLE
 from retouch.io.encode import encode_parts, xmp_left_out_message
 from retouch.io.formats import format_for_path
 from retouch.types import Picture
@@ -30,11 +31,14 @@ def save_image(
     own; 100 is lossless WebP; a picture loaded from a JPEG and saved as JPEG keeps its file's blocks and
     quality, see ``encode_image``). overwrite: replace an existing file (else OutputExists). provenance: with
     recorded operations, mark the picture as edited with AI in its XMP. format: a format name that overrides the
-    extension. Returns the path written. Everything the format can hold is kept (see ``encode_image``): ICC
-    profile, EXIF with orientation 1 (a losslessly saved JPEG keeps its own), XMP, DPI, alpha, greyscale and
-    16-bit samples in PNG and TIFF. A picture with transparent pixels cannot be saved as JPEG or BMP: that raises
-    InvalidInput instead of silently flattening it. The file appears complete or not at all (temporary file,
-    fsync, rename).
+    extension. Returns the path written. With ``provenance`` and recorded operations a JPEG, PNG, WebP, TIFF,
+    HEIC or GIF also gets Content Credentials: a C2PA manifest signed with the user's certificate or Retouch's
+    local key (see retouch.io.credentials and retouch.io.signing), embedded before the file is written; a failure
+    to sign raises InvalidInput and writes nothing. Everything the format can hold is kept (see
+    ``encode_image``): ICC profile, EXIF with orientation 1 (a losslessly saved JPEG keeps its own), XMP, DPI,
+    alpha, greyscale and 16-bit samples in PNG and TIFF. A picture with transparent pixels cannot be saved as
+    JPEG or BMP: that raises InvalidInput instead of silently flattening it. The file appears complete or not at
+    all (temporary file, fsync, rename).
 
     Formats without XMP (BMP, GIF) get a RetouchWarning when XMP is left out, and with ``provenance`` and
     recorded operations the packet goes to an XMP sidecar file beside the output: the same name with the
@@ -48,8 +52,14 @@ def save_image(
         if taken is not None and not overwrite and taken.exists():
             raise output_exists(taken)  # before the encoding work
     encoded = encode_parts(picture, fmt, quality=quality, provenance=provenance)
+    data = encoded.data
+    if provenance and picture.metadata.operations and fmt.name in EMBEDDABLE:
+        from retouch.io.credentials import attach_credentials
+        from retouch.models.cache import retouch_home
+
+        data = attach_credentials(data, fmt, picture, target.name, retouch_home())  # signed before any write
     existed = target.exists()
-    written = write_atomically(target, encoded.data, overwrite=overwrite)
+    written = write_atomically(target, data, overwrite=overwrite)
     if encoded.xmp_left_out is None:
         return written
     if sidecar is not None:

@@ -4,7 +4,15 @@ and fetching their files (``weights``) and the runtimes that run them (``runtime
 from __future__ import annotations
 
 from retouch.models.registry import get_spec, list_models
-from retouch.models.spec import FrozenMapping, ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
+from retouch.models.spec import (
+    FrozenMapping,
+    ModelSpec,
+    NpmSource,
+    PackageSource,
+    UrlSource,
+    WeightFile,
+    WheelSource,
+)
 from retouch.models.weights import (
     VerifyResult,
     is_installed,
@@ -23,6 +31,7 @@ __all__ = [
     "UrlSource",
     "VerifyResult",
     "WeightFile",
+    "WheelSource",
     "get_spec",
     "is_installed",
     "list_models",

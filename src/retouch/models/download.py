@@ -112,12 +112,19 @@ def extract_member(archive: Path, member: str, dest: Path, *, progress: Progress
                 info = zf.getinfo(member)
             except KeyError:
                 raise DownloadError(f"{archive.name} does not contain {member}") from None
-            done = 0
-            progress(stage, 0, info.file_size)
-            with zf.open(info) as src, dest.open("wb") as out:
-                while chunk := src.read(CHUNK):
-                    out.write(chunk)
-                    done += len(chunk)
-                    progress(stage, done, info.file_size)
+            copy_member(zf, info, dest, progress=progress, stage=stage)
     except zipfile.BadZipFile as error:
         raise DownloadError(f"{archive.name} is not a valid zip archive ({error})") from None
+
+
+def copy_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, *, progress: ProgressCallback, stage: str
+) -> None:
+    """Stream the member ``info`` of the open archive ``zf`` into ``dest``, reporting the bytes written."""
+    done = 0
+    progress(stage, 0, info.file_size)
+    with zf.open(info) as src, dest.open("wb") as out:
+        while chunk := src.read(CHUNK):
+            out.write(chunk)
+            done += len(chunk)
+            progress(stage, done, info.file_size)

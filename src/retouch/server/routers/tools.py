@@ -21,6 +21,7 @@ from retouch.server.errors import ApiError
 from retouch.server.jobs import Job
 from retouch.server.options import tool_arguments
 from retouch.server.routers.documents import ERRORS
+from retouch.server.routers.select import CLICKS_HELP, parse_clicks
 from retouch.server.schemas import JobInfo, StrokeMask
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -33,13 +34,14 @@ MASK_PARAMETERS = ("mask", "strokes", "boxes")
 MaskField = Annotated[UploadFile | None, File(description="Mask image, any size: white/opaque = change.")]
 StrokesField = Annotated[str | None, Form(description="Brush strokes as JSON (see the StrokeMask schema).")]
 BoxesField = Annotated[str | None, Form(description="Rectangles in image pixels: 'x,y,w,h;x,y,w,h'.")]
+ClicksField = Annotated[str | None, Form(description=CLICKS_HELP, max_length=2000)]
 ServicesField = Annotated[Services, Depends(get_services)]
 
 
-def drop_mask_parameters(endpoint: Any) -> None:
+def drop_mask_parameters(endpoint: Any, names: tuple[str, ...] = MASK_PARAMETERS) -> None:
     """Remove the mask fields from an endpoint's signature: FastAPI then neither takes nor documents them."""
     signature = inspect.signature(endpoint)
-    kept = [p for p in signature.parameters.values() if p.name not in MASK_PARAMETERS]
+    kept = [p for p in signature.parameters.values() if p.name not in names]
     endpoint.__signature__ = signature.replace(parameters=kept)
 
 
@@ -59,19 +61,29 @@ def tool_router(spec: ToolSpec) -> APIRouter:
         mask: MaskField = None,
         strokes: StrokesField = None,
         boxes: BoxesField = None,
+        clicks: ClicksField = None,
         wait: Annotated[bool, Form(description="With a document: answer when the job is done.")] = False,
         quality: Annotated[int | None, Form(ge=1, le=100, description="With an image: JPEG/WebP quality.")] = None,
     ) -> Response:
         if (document is None) == (image is None):
             raise ApiError(422, "invalid_request", "send exactly one of 'document' (an id) or 'image' (a file)")
         stroke_mask = parse_strokes(strokes)
-        if spec.uses_mask and mask is None and stroke_mask is None and not boxes:
-            raise ApiError(422, "invalid_request", "send a mask: 'mask' (an image), 'strokes' or 'boxes'")
+        clicked = bool(clicks and clicks.strip())
+        if spec.uses_mask and mask is None and stroke_mask is None and not boxes and not clicked:
+            raise ApiError(422, "invalid_request", "send a mask: 'mask' (an image), 'strokes', 'boxes' or 'clicks'")
+        if clicked:  # the format and labels now; whether they fall inside the image once it is decoded
+            points = parse_clicks(clicks, (2**31 - 1, 2**31 - 1))
+            if not any(label == 1 for _, _, label in points):
+                raise ApiError(422, "invalid_request", "clicks: add a click on the object (x,y,1)")
         mask_file = await mask.read() if mask is not None else None
         masks = {"mask_file": mask_file, "strokes": stroke_mask, "boxes": boxes} if spec.uses_mask else None
+        if clicked:
+            masks = {**(masks or {}), "clicks": clicks}
 
         if document is not None:
             doc = services.store.get(document)
+            if clicked:
+                parse_clicks(clicks, (doc.width, doc.height))
             plan = quiet_estimate(spec, (doc.width, doc.height), options, None, services.settings.device)
             job = services.jobs.submit(
                 spec.name,
@@ -102,8 +114,9 @@ def tool_router(spec: ToolSpec) -> APIRouter:
         f"{spec.summary}\n\nWith `document`, the edit is a job on that document (202 and the job; poll "
         "GET /api/jobs/{id}, or send wait=true). With `image`, the answer is the edited file, in its format."
     )
-    if not spec.uses_mask:
-        drop_mask_parameters(run_tool)
+    dropped = (() if spec.uses_mask else MASK_PARAMETERS) + (() if spec.takes_clicks else ("clicks",))
+    if dropped:
+        drop_mask_parameters(run_tool, dropped)
 
     router.add_api_route(
         f"/api/{spec.name}",
@@ -166,7 +179,7 @@ def _edit_document(
     job: Job,
 ) -> dict[str, Any]:
     picture, revision = services.store.picture(doc)
-    mask = build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
+    mask = request_mask(services, picture, masks, job)
     result = _run_timed(services, spec, picture, mask, options, job)
     job.report("saving", 0, 1)
     changed = services.store.commit(doc, result, spec.name, revision)
@@ -184,10 +197,27 @@ def _edit_file(
     job: Job,
 ) -> tuple[bytes, str]:
     picture = imaging.decode(data, services.settings.max_pixels, filename)
-    mask = build_mask(picture.size, services.settings.max_pixels, **masks) if masks is not None else None
+    mask = request_mask(services, picture, masks, job)
     result = _run_timed(services, spec, picture, mask, options, job)
     job.report("encoding", 0, 1)
     return imaging.encode(result, quality)
+
+
+def request_mask(services: Services, picture: Picture, masks: dict[str, Any] | None, job: Job) -> np.ndarray | None:
+    """The request's mask: what was drawn (mask image, strokes, boxes) and the object its clicks select
+    (``retouch.select``), together; None when the request has neither."""
+    if masks is None:
+        return None
+    drawn = {name: value for name, value in masks.items() if name != "clicks"}
+    parts = []
+    if any(value for value in drawn.values()):
+        parts.append(build_mask(picture.size, services.settings.max_pixels, **drawn))
+    if masks.get("clicks"):
+        from retouch.tools.select import select
+
+        points = parse_clicks(masks["clicks"], picture.size)
+        parts.append(select(picture, points, device=services.settings.device, progress=job.report))
+    return mask_ops.combine(parts) if parts else None
 
 
 def tool_estimate(

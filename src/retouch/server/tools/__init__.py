@@ -27,9 +27,12 @@ class ToolSpec:
     uses_mask: bool = True
     engines: Callable[[], dict[str, bool]] = field(default=dict)  # engine or model name -> usable here
     fields: tuple[Option, ...] = ()  # what ``options`` was made from: labels and choices for the web app
+    # clicks select an object (retouch.select): added to the mask, or passed as ``mask`` (the subject) when
+    # the tool takes no mask
+    takes_clicks: bool = False
 
 
 def all_tools() -> list[ToolSpec]:
-    from retouch.server.tools import cutout, detext, erase, restore, upscale
+    from retouch.server.tools import cutout, detext, erase, relight, restore, upscale
 
-    return [erase.SPEC, detext.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC]
+    return [erase.SPEC, detext.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC, relight.SPEC]

@@ -48,7 +48,7 @@ def _keep_alpha_format(picture: Picture) -> Picture:
 
 def run_cutout(
     picture: Picture,
-    mask: np.ndarray | None,
+    mask: np.ndarray | None,  # the subject selected by clicks, or None: the network's subject
     options: BaseModel,
     device: str,
     progress: ProgressCallback,
@@ -60,7 +60,7 @@ def run_cutout(
     margin = arguments.pop("margin")  # the form's crop switch and margin are the tool's one crop margin
     arguments["crop"] = margin if arguments["crop"] else None
     arguments["background"] = arguments["background"] or None  # an empty colour field: nothing behind
-    return _keep_alpha_format(cutout(picture, **arguments, device=device, progress=progress))
+    return _keep_alpha_format(cutout(picture, **arguments, subject=mask, device=device, progress=progress))
 
 
 def run_replace(
@@ -112,6 +112,7 @@ SPEC = ToolSpec(
     options=CutoutOptions,
     run=run_cutout,
     uses_mask=False,
+    takes_clicks=True,
     engines=engines,
     fields=CUTOUT_OPTIONS,
 )

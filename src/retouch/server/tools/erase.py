@@ -40,6 +40,7 @@ SPEC = ToolSpec(
     options=EraseOptions,
     run=run,
     uses_mask=True,
+    takes_clicks=True,
     engines=engines,
     fields=OPTIONS,
 )

@@ -27,6 +27,7 @@ def cutout(
     crop: int | None = None,
     background: str | None = None,
     refine: bool = True,
+    subject: np.ndarray | None = None,
     device: str = "auto",
     progress: ProgressCallback = no_progress,
 ) -> Picture:
@@ -37,7 +38,8 @@ def cutout(
     none is). mask_only: return the matte alone, as a greyscale picture (white = subject). crop: cut the result to
     the subject's bounding box plus this margin, in pixels >= 0. background: a colour (name, #rrggbb, #rrggbbaa,
     r,g,b) to put behind the subject instead of transparency. refine: False keeps the network's own map, resized
-    (no matting). device: "auto", "cpu" or "cuda". progress: called with (stage, done, total).
+    (no matting). subject: an HxW bool mask, e.g. from ``retouch.select``, that is the subject to keep instead of
+    what the network finds. device: "auto", "cpu" or "cuda". progress: called with (stage, done, total).
     Returns a new Picture in the input's bit depth: HxWx3 (HxWx1 for grey input and for ``mask_only``), with an
     HxW alpha unless ``mask_only`` or an opaque ``background`` was asked for; fully opaque subject pixels keep
     their exact values; "cutout" is recorded for the provenance XMP.
@@ -49,7 +51,7 @@ def cutout(
     if crop is not None and (isinstance(crop, bool) or crop < 0):
         raise InvalidInput(f"crop margin must be a whole number of pixels >= 0, got {crop!r}")
     fill = parse_colour(background) if background is not None else None
-    found = extract(picture, model=model, refine=refine, device=device, progress=progress)
+    found = extract(picture, model=model, refine=refine, subject=subject, device=device, progress=progress)
     alpha = found.alpha
     if mask_only:
         import dataclasses

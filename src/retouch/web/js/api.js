@@ -136,6 +136,10 @@ export class Api {
 
   // Poll until the job is done (answers it), failed or cancelled (throws its error; code "cancelled" for a
   // cancelled job).
+  relightGeometry(docId, fields) {
+    return this.json("POST", `/api/documents/${docId}/relight-geometry`, { body: formOf(fields) });
+  }
+
   async waitFor(job, onProgress) {
     while (job.state === "queued" || job.state === "running") {
       onProgress(job);

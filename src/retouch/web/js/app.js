@@ -84,6 +84,8 @@ class App {
     // the viewer shows the chosen tool's pending mask only (a tool that paints puts its own back)
     this.viewer.strokes = [];
     this.viewer.maskLayer = null;
+    this.viewer.preview = null;
+    this.viewer.marks = [];
     if (tool.selected) tool.selected();
     this.viewer.requestRender();
     this.estimate.refresh();

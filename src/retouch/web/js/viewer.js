@@ -83,6 +83,8 @@ export class Viewer {
     this.showBefore = false;
     this.strokes = []; // pending mask strokes, in image pixels
     this.maskLayer = null; // a found mask (a canvas of the image's size, opaque where set), under the strokes
+    this.preview = null; // a tool's live rendering of the whole image (a canvas of any size), shown instead of it
+    this.marks = []; // a tool's handles: {x, y} in image pixels, colour, selected
     this.cursor = null; // {x, y, radius} in CSS pixels
     this.onChange = () => {};
     this.pending = false;
@@ -251,7 +253,7 @@ export class Viewer {
           this.ox + x0 * s, this.oy + y0 * s, (x1 - x0) * s, (y1 - y0) * s);
       };
       const splitX = this.showBefore ? this.ox + w : this.ox + w * this.split;
-      draw(this.after, [0, 0, this.width, this.height]);
+      draw(this.preview ? this.previewLayer() : this.after, [0, 0, this.width, this.height]);
       if (splitX > this.ox) {
         ctx.save();
         ctx.beginPath();
@@ -266,7 +268,34 @@ export class Viewer {
       }
     }
     if ((this.strokes.length || this.maskLayer) && !this.showBefore) this.drawStrokes(dpr);
+    if (this.marks.length && !this.showBefore) this.drawMarks(ctx);
     if (this.cursor) this.drawCursor(ctx);
+  }
+
+  // The preview canvas as a layer: its pixels stretched over the image's extent.
+  previewLayer() {
+    const canvas = this.preview;
+    const kx = canvas.width / this.width;
+    const ky = canvas.height / this.height;
+    return {
+      draw: (ctx, deviceScale, sx, sy, sw, sh, dx, dy, dw, dh) => ctx.drawImage(canvas, sx * kx, sy * ky, sw * kx, sh * ky, dx, dy, dw, dh),
+    };
+  }
+
+  drawMarks(ctx) {
+    ctx.save();
+    for (const mark of this.marks) {
+      const x = this.ox + mark.x * this.scale;
+      const y = this.oy + mark.y * this.scale;
+      ctx.beginPath();
+      ctx.arc(x, y, mark.selected ? 11 : 9, 0, Math.PI * 2);
+      ctx.fillStyle = mark.colour;
+      ctx.fill();
+      ctx.lineWidth = mark.selected ? 3 : 2;
+      ctx.strokeStyle = mark.selected ? "#fff" : "rgba(0, 0, 0, 0.7)";
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   drawSplit(ctx, x) {

@@ -1,20 +1,24 @@
 // The Cleanup tool: paint over what should go; on release the server erases it (POST /api/erase with the
 // strokes, which it scales to the full-resolution image). The mask eraser takes paint back off before erasing.
+// Or click an object to select it (select.js) and erase or cut out the selection.
 
 import { brushFields, createBrush } from "./brush.js";
 import { fillEngines } from "./fields.js";
+import { SELECT_FIELDS, createSelection } from "./select.js";
 
 const PANEL = `
   <h2>Cleanup</h2>
   <p>Paint over an object, a person, text or a blemish. It disappears when you release.</p>
   ${brushFields("Mode", 48)}
   <label class="check"><input type="checkbox" data-auto checked> Erase when I release</label>
+  ${SELECT_FIELDS}
   <label class="field">
     <span class="field-label">Engine</span>
     <select data-engine aria-label="Engine"><option value="auto">auto</option></select>
   </label>
   <div class="row">
     <button type="button" class="btn primary" data-run disabled title="Erase what is painted (Enter)">Erase</button>
+    <button type="button" class="btn outline" data-cutout hidden title="Keep only the selection">Cut out</button>
     <button type="button" class="btn outline" data-clear disabled title="Clear the painted mask (Esc)">Clear</button>
   </div>`;
 
@@ -27,19 +31,30 @@ export function createCleanup(app) {
   const engineSelect = $("[data-engine]");
   const runButton = $("[data-run]");
   const clearButton = $("[data-clear]");
+  const cutoutButton = $("[data-cutout]");
   const viewer = app.viewer;
 
   const sync = () => {
     viewer.strokes = brush.strokes;
+    viewer.maskLayer = selection.mask;
     const painted = brush.strokes.some((s) => s.mode === "paint");
-    runButton.disabled = !painted || app.busy;
-    clearButton.disabled = brush.strokes.length === 0 || app.busy;
+    runButton.disabled = !(painted || selection.mask) || app.busy;
+    clearButton.disabled = (brush.strokes.length === 0 && !selection.mask) || app.busy;
+    cutoutButton.hidden = !selection.active;
+    cutoutButton.disabled = !selection.mask || app.busy;
     viewer.requestRender();
     app.updateControls();
   };
 
   const run = async () => {
-    if (app.busy || !app.doc || !brush.strokes.some((s) => s.mode === "paint")) return;
+    if (app.busy || !app.doc) return;
+    if (selection.mask) {
+      const ok = await app.runTool("erase", { mask: await selection.blob(), engine: engineSelect.value }, "Erasing");
+      if (ok) selection.clear();
+      sync();
+      return;
+    }
+    if (!brush.strokes.some((s) => s.mode === "paint")) return;
     const mask = {
       width: app.doc.width,
       height: app.doc.height,
@@ -54,6 +69,7 @@ export function createCleanup(app) {
     sync();
   };
 
+  const selection = createSelection(app, panel, sync);
   const brush = createBrush(app, panel, {
     changed: sync,
     released: (stroke) => {
@@ -61,9 +77,17 @@ export function createCleanup(app) {
     },
   });
 
+  const cutout = async () => {
+    if (app.busy || !selection.mask) return;
+    if (await app.runTool("cutout", { clicks: selection.field() }, "Removing the background")) selection.clear();
+    sync();
+  };
+
   runButton.addEventListener("click", run);
+  cutoutButton.addEventListener("click", cutout);
   clearButton.addEventListener("click", () => {
     brush.clear();
+    selection.clear();
     sync();
   });
 
@@ -73,6 +97,8 @@ export function createCleanup(app) {
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="m5 19 4-1 10-10-3-3L6 15z"/><path d="M3 21h6M14 3l1 1M19 11l1 1M20 3l-1 1"/></svg>',
     panel,
     ...brush.handlers,
+    pointerDown: (point) => (selection.active ? selection.pointerDown(point) : brush.handlers.pointerDown(point)),
+    cursorRadius: () => (selection.active ? 0 : brush.handlers.cursorRadius()),
 
     configure(info) {
       fillEngines(engineSelect, info, "engine");
@@ -80,6 +106,7 @@ export function createCleanup(app) {
 
     reset() {
       brush.clear();
+      selection.clear();
       sync();
     },
 
@@ -93,8 +120,9 @@ export function createCleanup(app) {
         run();
         return true;
       }
-      if (event.key === "Escape" && brush.strokes.length > 0) {
+      if (event.key === "Escape" && (brush.strokes.length > 0 || selection.mask)) {
         brush.clear();
+        selection.clear();
         sync();
         return true;
       }

@@ -3,6 +3,7 @@
 // corrected mask, drawn at the photo's full size here, to POST /api/erase (grow 0: the found mask is grown
 // already).
 
+import { maskCanvas } from "../maskcanvas.js";
 import { traceStroke } from "../strokes.js";
 import { brushFields, createBrush } from "./brush.js";
 import { fillEngines } from "./fields.js";
@@ -61,22 +62,6 @@ export function createDetext(app) {
     brush.clear();
     foundNote.textContent = "";
     sync();
-  };
-
-  // The server's mask (white on black) as a canvas that is opaque only where the text is.
-  const maskCanvas = async (dataUrl, width, height) => {
-    const image = new Image();
-    image.src = dataUrl;
-    await image.decode();
-    const canvas = document.createElement("canvas");
-    canvas.width = width;
-    canvas.height = height;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(image, 0, 0);
-    const pixels = ctx.getImageData(0, 0, width, height);
-    for (let i = 0; i < pixels.data.length; i += 4) pixels.data[i + 3] = pixels.data[i];
-    ctx.putImageData(pixels, 0, 0);
-    return canvas;
   };
 
   const find = async () => {

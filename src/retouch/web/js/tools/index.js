@@ -5,5 +5,6 @@ import { createDetext } from "./detext.js";
 import { createRestore } from "./restore.js";
 import { createCutout, createReplaceBg } from "./cutout.js";
 import { createUpscale } from "./upscale.js";
+import { createRelight } from "./relight.js";
 
-export const TOOL_FACTORIES = [createCleanup, createDetext, createRestore, createCutout, createReplaceBg, createUpscale];
+export const TOOL_FACTORIES = [createCleanup, createDetext, createRestore, createCutout, createReplaceBg, createUpscale, createRelight];

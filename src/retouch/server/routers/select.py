@@ -1,0 +1,124 @@
+"""Selecting an object by clicking it: the mask the web app's Select mode shows, for the user to erase, cut out or
+relight; the tool endpoints take the same clicks themselves.
+
+Annotations here are evaluated at definition time (no ``from __future__ import annotations``): FastAPI reads
+them to build the form fields.
+"""
+
+import base64
+import io
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import JSONResponse
+
+from retouch.errors import InvalidInput
+from retouch.server.errors import ApiError
+from retouch.server.jobs import Job
+from retouch.server.routers.documents import ERRORS
+from retouch.server.schemas import JobInfo
+from retouch.server.services import Services, get_services
+from retouch.server.store import Document
+from retouch.tools.select.prompts import check_box, check_clicks
+
+router = APIRouter(tags=["tools"], responses=ERRORS)
+ServicesDep = Annotated[Services, Depends(get_services)]
+CLICKS_HELP = "Clicks in image pixels, 'x,y,label;x,y,label': label 1 adds the object under it, 0 removes it."
+BOX_HELP = "A box around the object in image pixels, 'x,y,w,h'."
+MAX_CLICKS = 64
+
+
+def parse_clicks(text: str | None, size: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """The form's clicks, checked against the image of ``size``; ApiError 422 when malformed or outside it."""
+    points = []
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        values = part.split(",")
+        if len(values) != 3 or not all(v.strip().lstrip("-").isdigit() for v in values):
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"clicks: bad click {part.strip()!r}, expected x,y,label",
+            )
+        points.append(tuple(int(v) for v in values))
+    if len(points) > MAX_CLICKS:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"clicks: at most {MAX_CLICKS} clicks, got {len(points)}",
+        )
+    try:
+        check_clicks(points, size)
+    except InvalidInput as error:
+        raise ApiError(422, "invalid_request", f"clicks: {error}") from None
+    return points  # type: ignore[return-value]
+
+
+def parse_select_box(text: str | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    if not text or not text.strip():
+        return None
+    from retouch.masks import parse_box
+
+    try:
+        return check_box(parse_box(text), size)
+    except InvalidInput as error:
+        raise ApiError(422, "invalid_request", f"box: {error}") from None
+
+
+@router.post(
+    "/api/documents/{doc_id}/select",
+    response_model=JobInfo,
+    status_code=202,
+    summary="Select the object under clicks (or in a box): its mask, nothing changed",
+)
+async def select_object(
+    services: ServicesDep,
+    doc_id: str,
+    clicks: Annotated[str | None, Form(description=CLICKS_HELP, max_length=2000)] = None,
+    box: Annotated[str | None, Form(description=BOX_HELP, max_length=100)] = None,
+    wait: Annotated[bool, Form(description="Answer when the job is done.")] = False,
+) -> JSONResponse:
+    """A job whose result, once done, is ``{"mask": a PNG data URL (white = selected, the document's size),
+    "area": the selected pixel count}``."""
+    doc = services.store.get(doc_id)
+    size = (doc.width, doc.height)
+    points, frame = parse_clicks(clicks, size), parse_select_box(box, size)
+    if frame is None and not any(label == 1 for _, _, label in points):
+        raise ApiError(
+            422,
+            "invalid_request",
+            "send a click on the object (clicks=x,y,1) or a box around it",
+        )
+    job = services.jobs.submit(
+        "select",
+        lambda job: _select(services, doc, points, frame, job),
+        document=doc.id,
+    )
+    if not wait:
+        return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+    await services.jobs.wait(job)
+    return JSONResponse(job.info())
+
+
+def _select(
+    services: Services,
+    doc: Document,
+    points: list[tuple[int, int, int]],
+    box: tuple[int, int, int, int] | None,
+    job: Job,
+) -> dict[str, Any]:
+    from PIL import Image
+
+    from retouch.tools.select import select
+
+    picture, _ = services.store.picture(doc)
+    mask = select(picture, points, box, device=services.settings.device, progress=job.report)
+    job.report("encoding", 0, 1)
+    png = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8) * np.uint8(255)).save(png, "PNG", optimize=False, compress_level=1)
+    return {
+        "mask": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
+        "area": int(mask.sum()),
+    }
