@@ -310,3 +310,23 @@ def test_a_line_read_on_a_busy_background_ends_where_its_letters_end() -> None:
     cut = detect.clipped(region, span)
     assert cut.box[0] + cut.box[2] <= xs.max() + 1.5 * height + 1
     assert cut.mask.sum() < 0.75 * region.mask.sum()
+
+
+def test_a_whole_picture_responding_under_raised_contrast_is_not_one_line_of_text(monkeypatch) -> None:
+    """The watermark pass sees the photo with its local contrast raised; on some busy pictures the detector then
+    responds almost everywhere (seen on a cleaned Kodak photo: one region 696 px "high" over the 768x512 frame,
+    which, taken for text on a plain background, erased the whole photo). Such a region is no line of text."""
+    from retouch.tools.detext import detect
+
+    photo = textured(768, 512, seed=5)
+    real = detect._shrunk_pass
+
+    def shrunk_pass(session, pixels, side):  # the watermark pass (the only one on contrast-raised pixels) fires
+        if side == detect.WATERMARK_SIDE:
+            return np.full(pixels.shape[:2], 0.9, np.float32)
+        return real(session, pixels, side)
+
+    monkeypatch.setattr(detect, "_shrunk_pass", shrunk_pass)
+    regions = detect.find_regions(photo, detect.detector_session(), lambda done, total: None)
+    whole = [r.box for r in regions if r.box[2] >= 0.9 * 768 and r.box[3] >= 0.9 * 512]
+    assert not whole

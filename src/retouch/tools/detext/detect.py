@@ -39,6 +39,7 @@ OVERLAP = 128  # tiles overlap by this much, so text cut by one tile's edge is w
 OVERVIEW_SIDE = 768  # the long side of the whole-frame pass
 WATERMARK_SIDE = 1024  # the long side of the watermark pass
 FLAT_SHARE = 0.5  # pictures at least this flat skip it
+WATERMARK_MAX_HEIGHT = 0.5  # of the picture's short side: a thicker "line" from the watermark pass is no text
 FULL_RES_MAX_HEIGHT = 256  # taller lines are taken from the whole-frame pass (measured: found whole up to ~300 px)
 PROB_THRESHOLD = 0.3  # DB's binarisation threshold (PaddleOCR's default)
 REGION_SCORE = 0.5  # a region's mean probability must reach this (PaddleOCR's box_thresh)
@@ -122,7 +123,9 @@ def find_regions(
     # lightness), where a 30-70% opaque light mark over brickwork stands out; what it adds is new lines only
     if busy:
         faint = text_regions(_shrunk_pass(session, _local_contrast(pixels), WATERMARK_SIDE))
-        regions += [region for region in faint if not mostly_known(region, regions)]
+        # raised contrast can make a whole busy picture respond (a region 696 px "high" over a 768x512 photo)
+        most = WATERMARK_MAX_HEIGHT * min(height, width)
+        regions += [region for region in faint if region.height <= most and not mostly_known(region, regions)]
     report(total, total)
     return sorted(regions, key=lambda region: (region.box[1], region.box[0]))
 
