@@ -291,3 +291,19 @@ def test_a_file_that_is_not_a_depth_network_is_refused(tmp_path) -> None:
     (tmp_path / "notes.onnx").write_text("not a network")
     with pytest.raises(InvalidInput, match="could not be loaded"):
         relight_geometry(picture, model="none", depth_model=tmp_path / "notes.onnx")
+
+
+def test_a_hole_the_matte_only_doubts_is_filled_and_a_real_gap_is_kept() -> None:
+    """u2netp leaves a faint hole on a portrait's bare shoulder, whose ragged edge a rim light traced across the
+    skin as orange arcs; a clean gap (between an arm and the body) must stay a gap."""
+    from retouch.tools.relight.geometry import solid_part
+
+    y, x = np.mgrid[0:400, 0:400]
+    matte = (((x - 200) ** 2 + (y - 200) ** 2) < 170**2).astype(np.float32)
+    doubt = ((x - 150) ** 2 + (y - 200) ** 2) < 30**2
+    gap = ((x - 260) ** 2 + (y - 200) ** 2) < 30**2
+    matte[doubt] = 0.3  # the network unsure
+    matte[gap] = 0.0  # the background, seen through
+    inside = solid_part(matte)
+    assert inside[doubt].all()
+    assert not inside[gap][((x - 260) ** 2 + (y - 200) ** 2)[gap] < 20**2].any()
