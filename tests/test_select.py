@@ -163,6 +163,25 @@ def test_erase_click_erases_the_clicked_object(fake_model, photo, tmp_path):
     assert red_left[disk].mean() > 0.95 and np.array_equal(after[disk], before[disk])  # ...the disk untouched
 
 
+def test_relight_click_lights_only_the_clicked_object(fake_model, photo, tmp_path):
+    """The selection is the subject the rim light traces: the disk's right edge lights up, the square's does not
+    (without the click, the cutout network would take both for the subject)."""
+    path, disk, square = photo
+    out = tmp_path / "relit.png"
+    rim = "dir:azimuth=0,elevation=20,color=#ff8000,intensity=4,rim"
+    result = retouch("relight", str(path), "--click", "70,96", "--light", rim, "--no-faces", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    before = np.asarray(Image.open(path)).astype(np.int16)
+    after = np.asarray(Image.open(out)).astype(np.int16)
+    lift = (after - before)[:, :, 0]
+    disk_edge = disk & ~np.roll(disk, -4, axis=1)  # the disk's rightmost 4 pixels of each row
+    square_edge = square & ~np.roll(square, -4, axis=1)
+    assert lift[disk_edge].mean() > 10
+    assert lift[square_edge].mean() < 0.2 * lift[disk_edge].mean()
+    both = retouch("relight", str(path), "--click", "70,96", "--matte", str(path), "-o", str(tmp_path / "x.png"))
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -172,7 +191,7 @@ def test_erase_click_erases_the_clicked_object(fake_model, photo, tmp_path):
         (("--unclick", "10,10"), "--click"),
     ],
 )
-@pytest.mark.parametrize("command", ["erase", "cutout"])
+@pytest.mark.parametrize("command", ["erase", "cutout", "relight"])
 def test_bad_clicks_exit_2_with_one_line(fake_model, photo, tmp_path, command, args, message):
     path, _, _ = photo
     out = tmp_path / "out.png"

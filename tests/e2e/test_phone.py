@@ -15,7 +15,7 @@ from e2e.test_editor import document_id, open_photo, sent_strokes, view_transfor
 pytestmark = pytest.mark.slow
 
 PHONE_WIDTHS = (360, 390, 430)
-TOOLBAR = ("#open", "#undo", "#redo", "#zoom-out", "#zoom-label", "#zoom-in", "#compare-hold", "#compare", "#download")
+TOOLBAR = ("#open", "#undo", "#redo", "#models", "#zoom-out", "#zoom-label", "#zoom-in", "#compare-hold", "#compare", "#download")
 FINGER_PX = 44
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from retouch.cli.clicks import ClickOption, UnclickOption, parse_clicks
 from retouch.cli.common import (
     DeviceOption,
     NoProvenanceOption,
@@ -51,6 +52,8 @@ def relight_command(
         Path | None,
         typer.Option("--matte", help="The subject's matte (white = subject, or an image's alpha); default: found."),
     ] = None,
+    click: Annotated[list[str] | None, ClickOption] = None,
+    unclick: Annotated[list[str] | None, UnclickOption] = None,
     model: Annotated[str, flag(MODEL)] = MODEL.default,
     depth_model: Annotated[
         Path | None,
@@ -69,17 +72,30 @@ def relight_command(
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
     """Relight a photo: add point, directional and spot lights with colour, and rim lights that follow the
-    subject's silhouette. The subject comes from --matte, the image's alpha or a cutout model; without one the
-    photo is lit as a flat plane with its own detail. --ambient 1 with no --light returns the photo unchanged."""
+    subject's silhouette. The subject comes from --matte, the object --click selects, the image's alpha or a
+    cutout model; without one the photo is lit as a flat plane with its own detail. --ambient 1 with no --light
+    returns the photo unchanged."""
+    from retouch.errors import InvalidInput
     from retouch.io import load_image, save_image
     from retouch.tools import estimate
     from retouch.tools.relight import normal_map, relight, relight_geometry
 
+    clicks = parse_clicks(click, unclick)
+    if clicks and matte is not None:
+        raise InvalidInput("give the subject either as --matte or by --click, not both")
     target = checked_output(output_path(image, output, "relit"), overwrite=overwrite)
     if export_normals is not None:
         checked_output(export_normals, overwrite=overwrite)
     picture = load_image(image)
     subject = _load_matte(matte) if matte is not None else None
+    if clicks:
+        import numpy
+
+        from retouch.tools.select import select
+
+        points = [(c.x, c.y, int(c.positive)) for c in clicks]
+        chosen = select(picture, points, model=None if model in ("auto", "none") else model, device=device)
+        subject = chosen.astype(numpy.float32)
     written: dict[str, Any] = {}
 
     def work(progress: ProgressCallback) -> Picture:

@@ -71,6 +71,13 @@ def serve_command(
             "upload images, run every tool and download every document. Without it such a host needs --api-key.",
         ),
     ] = False,
+    no_provenance: Annotated[
+        bool,
+        typer.Option(
+            "--no-provenance",
+            help="Hand out edited images without the AI-edit marks: no provenance XMP, no Content Credentials.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web editor and the HTTP API (OpenAPI at /api/openapi.json).
 
@@ -93,6 +100,7 @@ def serve_command(
         stall_timeout_s=stall_timeout,
         device=device,
         insecure_public=insecure_public,
+        provenance=not no_provenance,
     )
     quiet = state(ctx).quiet
     if not settings.is_loopback and settings.api_key is None:
@@ -106,6 +114,13 @@ def serve_command(
     url = f"http://{'[' + host + ']' if ':' in host else host}:{listener.getsockname()[1]}/"
     app = create_app(settings)
     services = app.state.services
+    if settings.provenance:  # an unusable signing setup is one error line now, not a failed download later
+        try:
+            services.credentials.pair()
+        except BaseException:
+            services.close()
+            listener.close()
+            raise
     config = uvicorn.Config(app, log_level="warning" if quiet else "info", timeout_graceful_shutdown=GRACEFUL_S)
     server = _make_server(config, services.jobs.shutdown)
     if not quiet:

@@ -3,9 +3,9 @@ binding of c2pa-rs), beside the provenance XMP.
 
 The manifest records:
 - the claim generator, "Retouch" and its version;
-- the file the picture was loaded from (``Picture.source_file``) as its parent ingredient, with that file's own
-  manifest when it has one (so an earlier edit's credentials stay verifiable); a picture not loaded from a file
-  gets an ingredient that names only its format;
+- the file the picture was loaded from (``Picture.source_file``, or the ``parent`` a caller names: the server's
+  uploaded file) as its parent ingredient, with that file's own manifest when it has one (so an earlier edit's
+  credentials stay verifiable); a picture with neither gets an ingredient that names only its format;
 - a ``c2pa.opened`` action for the parent, then one action per recorded operation: ``c2pa.cropped`` for a crop,
   else ``c2pa.edited``, each with Retouch as its software agent, the operation (tool and engine or model) as its
   description, and an IPTC digital source type: compositeWithTrainedAlgorithmicMedia where a trained model made
@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from retouch.errors import InvalidInput
 from retouch.io.formats import ImageFormat, sniff
 from retouch.types import crop_box
 
 if TYPE_CHECKING:
+    from retouch.io.signing import SigningPair
     from retouch.types import Picture
 
 EMBEDDABLE = frozenset({"JPEG", "PNG", "WEBP", "TIFF", "HEIF", "GIF"})  # the formats c2pa embeds a manifest into
@@ -45,11 +47,29 @@ CERTIFICATE_NEEDS = (
 )
 
 
-def attach_credentials(data: bytes, fmt: ImageFormat, picture: Picture, title: str, home: Path) -> bytes:
+
+@dataclass(frozen=True)
+class Parent:
+    """The input file an output was made from: its name and its bytes, or a binary file open on them (read from
+    where it stands, so a large input need not be held in memory)."""
+
+    title: str
+    data: bytes | BinaryIO
+
+
+def attach_credentials(
+    data: bytes,
+    fmt: ImageFormat,
+    picture: Picture,
+    title: str,
+    signing: Path | SigningPair,
+    parent: Parent | None = None,
+) -> bytes:
     """``data`` (the encoded file) with a signed manifest for ``picture``'s recorded operations embedded; unchanged
     for a format c2pa cannot embed into or a picture with no operations. ``title``: the output's file name.
-    ``home``: the Retouch home folder (see retouch.io.signing). Raises InvalidInput when signing fails (an
-    unusable certificate or key, say): the caller then writes nothing."""
+    ``signing``: the pair to sign with, or the Retouch home folder to find it in (see retouch.io.signing).
+    ``parent``: the input file, else the file the picture was loaded from. Raises InvalidInput when signing fails
+    (an unusable certificate or key, say): the caller then writes nothing."""
     operations = picture.metadata.operations
     if fmt.name not in EMBEDDABLE or not operations:
         return data
@@ -57,18 +77,20 @@ def attach_credentials(data: bytes, fmt: ImageFormat, picture: Picture, title: s
 
     from retouch.io.signing import signing_pair
 
-    pair = signing_pair(home)
-    parent = _source_bytes(picture.source_file)
+    pair = signing_pair(signing) if isinstance(signing, Path) else signing
+    parent = parent or _source_file(picture.source_file)
     manifest = _manifest(operations, title, picture, parent_known=parent is not None)
     try:
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(pair.algorithm, pair.chain, pair.key, None))
         context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
         with c2pa.Builder(manifest, context) as builder:
-            if parent is not None and picture.source_file is not None:
-                found = sniff(parent)
-                ingredient = {"title": picture.source_file.name, "relationship": "parentOf", "label": _PARENT}
+            if parent is not None:
+                stream = io.BytesIO(parent.data) if isinstance(parent.data, bytes) else parent.data
+                found = sniff(stream.read(32))
+                stream.seek(0)
+                ingredient = {"title": parent.title, "relationship": "parentOf", "label": _PARENT}
                 mime = found.mime if found is not None else "application/octet-stream"
-                builder.add_ingredient(ingredient, mime, io.BytesIO(parent))
+                builder.add_ingredient(ingredient, mime, stream)
             signed = io.BytesIO()
             builder.sign(signer, fmt.mime, io.BytesIO(data), signed)
     except c2pa.C2paError as error:
@@ -113,13 +135,13 @@ def _manifest(operations: tuple[str, ...], title: str, picture: Picture, *, pare
     return manifest
 
 
-def _source_bytes(path: Path | None) -> bytes | None:
-    """The input file's bytes, or None when there is none or it cannot be read any more (moved, deleted)."""
+def _source_file(path: Path | None) -> Parent | None:
+    """The input file, or None when there is none or it cannot be read any more (moved, deleted)."""
     if path is None:
         return None
     try:
         with open(os.fspath(path), "rb") as file:
-            return file.read()
+            return Parent(path.name, file.read())
     except OSError:
         return None
 

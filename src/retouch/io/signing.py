@@ -47,21 +47,34 @@ class SigningPair:
 
 def signing_pair(home: Path) -> SigningPair:
     """The pair to sign with: the user's (environment, then ``home/signing.toml``), else the local one in
-    ``home/signing/``, created now when missing. Raises InvalidInput for a configuration that cannot be used."""
+    ``home/signing/``, created now when missing (said once, with a RetouchWarning). Raises InvalidInput for a
+    configuration that cannot be used."""
+    pair, created = find_or_create_pair(home)
+    if created is not None:
+        warnings.warn(created_notice(created, "--no-provenance"), RetouchWarning, stacklevel=3)
+    return pair
+
+
+def find_or_create_pair(home: Path) -> tuple[SigningPair, Path | None]:
+    """``signing_pair`` without the warning: the pair, and the folder of the local pair when this call created it
+    (else None), for callers that tell the user their own way (the server logs it)."""
     configured = _configured(home)
     if configured is not None:
         cert_path, key_path, origin = configured
-        return _read_pair(cert_path, key_path, origin)
+        return _read_pair(cert_path, key_path, origin), None
     folder = home / LOCAL_FOLDER
-    if not (folder / KEY_NAME).is_file() and _create_local(folder):
-        warnings.warn(
-            f"created a signing key for Content Credentials in {folder} (a local certificate that no one else "
-            f"trusts); set {CERT_VARIABLE} and {KEY_VARIABLE} to sign with your own, or use --no-provenance",
-            RetouchWarning,
-            stacklevel=3,
-        )
+    created = not (folder / KEY_NAME).is_file() and _create_local(folder)
     # The local key is always P-256: knowing that spares importing cryptography to read it (about 35 ms).
-    return _read_pair(folder / CHAIN_NAME, folder / KEY_NAME, f"the local signing key in {folder}", "es256")
+    pair = _read_pair(folder / CHAIN_NAME, folder / KEY_NAME, f"the local signing key in {folder}", "es256")
+    return pair, folder if created else None
+
+
+def created_notice(folder: Path, off_switch: str) -> str:
+    """What the user is told once, when the local pair is created; ``off_switch``: the option that turns it off."""
+    return (
+        f"created a signing key for Content Credentials in {folder} (a local certificate that no one else "
+        f"trusts); set {CERT_VARIABLE} and {KEY_VARIABLE} to sign with your own, or use {off_switch}"
+    )
 
 
 def _configured(home: Path) -> tuple[Path, Path, str] | None:

@@ -65,8 +65,9 @@ def decode_mask(data: bytes, size: tuple[int, int], max_pixels: int) -> np.ndarr
         return load_mask(data, size, resize=True, max_pixels=max_pixels)
 
 
-def encode(picture: Picture, quality: int | None = None) -> tuple[bytes, str]:
-    """The picture in its original format, with its metadata and the AI-edited provenance XMP.
+def encode(picture: Picture, quality: int | None = None, provenance: bool = True) -> tuple[bytes, str]:
+    """The picture in its original format, with its metadata and (with ``provenance``) the AI-edited provenance
+    XMP; the Content Credentials are added by ``ServerCredentials.attach``.
 
     A picture whose own EXIF or XMP cannot be written (too long for the format, say) is encoded without them,
     with the provenance alone and a warning in the server log, rather than refused: otherwise a document holding
@@ -75,7 +76,7 @@ def encode(picture: Picture, quality: int | None = None) -> tuple[bytes, str]:
 
     fmt = picture.metadata.source_format or "PNG"
     try:
-        return encode_image(picture, fmt, quality=quality, provenance=True), fmt
+        return encode_image(picture, fmt, quality=quality, provenance=provenance), fmt
     except TooLarge:
         raise
     except InvalidInput as error:
@@ -84,7 +85,7 @@ def encode(picture: Picture, quality: int | None = None) -> tuple[bytes, str]:
             raise
         log.warning("the picture's EXIF and XMP metadata were left out of a download: %s", error)
         bare = dataclasses.replace(picture, metadata=dataclasses.replace(meta, exif=None, xmp=None))
-        return encode_image(bare, fmt, quality=quality, provenance=True), fmt
+        return encode_image(bare, fmt, quality=quality, provenance=provenance), fmt
 
 
 def media_type(fmt: str) -> str:

@@ -116,6 +116,12 @@ class RelightGeometry(BaseModel):
     lights: dict[str, dict[str, float]] = Field(description="Each light kind's numbers and their defaults.")
 
 
+class ModelInstalled(BaseModel):
+    model: str
+    installed: bool = Field(description="Whether every file is now on this machine, checked against its sha256.")
+    path: str = Field(description="Where the model's primary file is.")
+
+
 class JobInfo(BaseModel):
     id: str
     tool: str
@@ -124,9 +130,9 @@ class JobInfo(BaseModel):
     created: float = Field(description="Unix time.")
     started: float | None
     finished: float | None
-    result: DocumentChange | FoundText | SelectedMask | RelightGeometry | None = Field(
+    result: DocumentChange | FoundText | SelectedMask | RelightGeometry | ModelInstalled | None = Field(
         description="When done: a tool run on a document gives its new state; finding its text gives the mask; "
-        "a selection gives its mask; a relighting geometry gives its maps."
+        "a selection gives its mask; a relighting geometry gives its maps; a model install names the model."
     )
     error: ErrorDetail | None = Field(
         description="When failed or cancelled: why (a cancelled job has code 'cancelled'; a job that made no "
@@ -219,3 +225,28 @@ class ServerInfo(BaseModel):
     api_key_required: bool
     limits: Limits
     tools: list[ToolInfo]
+
+
+class ModelRow(BaseModel):
+    name: str
+    task: str
+    architecture: str
+    description: str
+    size: int | None = Field(description="Bytes of the model's files, when known.")
+    license: str
+    license_url: str | None
+    permissive: bool = Field(description="False: opt-in; installing needs accept_license.")
+    installed: bool
+    removable: bool = Field(description="Whether the cache holds files of it that remove would delete.")
+    install_job: str | None = Field(description="The id of the model's install job while one is queued or running.")
+
+
+class ModelList(BaseModel):
+    models: list[ModelRow]
+    better: dict[str, str] = Field(description="Per task, the model that gives the best results when installed.")
+
+
+class ModelRemoved(BaseModel):
+    model: str
+    removed: list[str] = Field(description="The names of the files deleted from the cache.")
+    installed: bool = Field(description="Still installed (its files come from an installed Python package).")

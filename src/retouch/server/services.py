@@ -12,7 +12,10 @@ import anyio
 from fastapi import Request
 
 from retouch.server import tempdata
-from retouch.server.jobs import JobQueue
+from retouch.server.credentials import ServerCredentials
+from retouch.server.errors import ApiError
+from retouch.server.installs import ModelInstalls
+from retouch.server.jobs import Job, JobQueue
 from retouch.server.settings import ServerSettings
 from retouch.server.store import DocumentStore
 from retouch.server.tools import ToolSpec
@@ -49,7 +52,12 @@ class Services:
     store: DocumentStore
     jobs: JobQueue
     tools: dict[str, ToolSpec]
+    credentials: ServerCredentials
     io_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(IO_THREADS))
+    installs: ModelInstalls = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.installs = ModelInstalls(self.settings.stall_timeout_s)
 
     @classmethod
     def start(cls, settings: ServerSettings, tools: list[ToolSpec]) -> Services:
@@ -62,7 +70,8 @@ class Services:
             ttl_s=settings.document_ttl_s,
         )
         jobs = JobQueue(settings.queue_size, settings.workers, settings.stall_timeout_s)
-        return cls(settings, store, jobs, {tool.name: tool for tool in tools})
+        credentials = ServerCredentials(settings.provenance)
+        return cls(settings, store, jobs, {tool.name: tool for tool in tools}, credentials)
 
     def delete_document(self, doc_id: str) -> None:
         """Cancel the document's queued and running jobs, then forget it and delete its files."""
@@ -70,9 +79,17 @@ class Services:
         self.jobs.cancel_document(doc.id)
         self.store.delete(doc.id)
 
+    def find_job(self, job_id: str) -> tuple[JobQueue, Job]:
+        """A tool job or a model install, with the queue it runs in (404 when neither knows it)."""
+        try:
+            return self.jobs, self.jobs.get(job_id)
+        except ApiError:
+            return self.installs.jobs, self.installs.jobs.get(job_id)
+
     def close(self) -> None:
         """Cancel every job, give the running ones DRAIN_S to stop, then delete every document's files."""
         self.jobs.shutdown(DRAIN_S)
+        self.installs.jobs.shutdown(DRAIN_S)
         self.store.close()
 
     async def run_io(self, function: Callable[..., T], *args: Any) -> T:

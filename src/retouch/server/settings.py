@@ -21,6 +21,9 @@ class ServerSettings:
 
     A host beyond this machine (anything but a loopback address or "localhost") needs an api_key, or
     insecure_public: the explicit choice to let anyone who can reach the address use every endpoint.
+
+    provenance: mark every edited image the server hands out as AI-edited, in its XMP and in a signed C2PA
+    manifest (see retouch.server.credentials).
     """
 
     host: str = "127.0.0.1"
@@ -38,6 +41,7 @@ class ServerSettings:
     data_dir: Path | None = None
     device: str = "auto"
     insecure_public: bool = False
+    provenance: bool = True
 
     def __post_init__(self) -> None:
         positive = {

@@ -1,9 +1,11 @@
 """Documents: an uploaded image being edited, kept losslessly on disk with its history for undo and redo.
 
-Each document is a directory named by its random id, holding the current pixels (and alpha) as ``.npy`` files
-and one ``.npz`` file per history step. A step stores only the rectangle that changed, before and after, so an
-erase on a 12-megapixel photo costs the size of the stroke, not of the photo; a step that changes the image's
-size or layout stores both whole states. The current state is updated in place through a memory map.
+Each document is a directory named by its random id, holding the current pixels (and alpha) as ``.npy`` files,
+the uploaded file (the parent ingredient of a download's Content Credentials; a JPEG's also gives downloads its
+untouched blocks) and one ``.npz`` file per history step. A step stores only the rectangle that changed, before
+and after, so an erase on a 12-megapixel photo costs the size of the stroke, not of the photo; a step that
+changes the image's size or layout stores both whole states. The current state is updated in place through a
+memory map.
 
 Bounds: at most ``max_documents`` (the least recently used is dropped), each dropped after ``ttl_s`` unused,
 each keeping its last ``max_history`` steps. Everything lives in a private folder (``tempdata.PrivateFolder``:
@@ -15,9 +17,11 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -81,6 +85,11 @@ class Document:
         """The uploaded file, when it was a JPEG."""
         return self.dir / "source.jpg"
 
+    @property
+    def upload_path(self) -> Path:
+        """The uploaded file: ``source_jpeg_path`` for a JPEG, else this."""
+        return self.dir / "upload"
+
     def info(self) -> dict[str, Any]:
         meta = self.metadata
         return {
@@ -125,7 +134,8 @@ class DocumentStore:
 
     # --- documents ------------------------------------------------------------------------------------------------
 
-    def create(self, picture: Picture, filename: str) -> Document:
+    def create(self, picture: Picture, filename: str, upload: bytes | None = None) -> Document:
+        """A new document of ``picture``, decoded from the file ``upload`` when given (kept on disk)."""
         doc_id = new_id()
         directory = self.root / doc_id
         directory.mkdir()
@@ -133,6 +143,8 @@ class DocumentStore:
         _save_state(doc, picture.pixels, picture.alpha)
         if picture.source_jpeg is not None:  # downloads as JPEG keep its untouched blocks (retouch.io.jpeg_lossless)
             doc.source_jpeg_path.write_bytes(picture.source_jpeg)
+        elif upload is not None:
+            doc.upload_path.write_bytes(upload)
         with self._lock:
             self._sweep()
             while len(self._docs) >= self.max_documents:
@@ -175,6 +187,20 @@ class DocumentStore:
             alpha = np.load(doc.alpha_path) if doc.has_alpha else None
             source = doc.source_jpeg_path.read_bytes() if doc.source_jpeg_path.exists() else None
             return Picture(pixels, alpha, doc.metadata, source_jpeg=source), doc.revision
+
+    @contextmanager
+    def upload(self, doc: Document) -> Iterator[BinaryIO | None]:
+        """The uploaded file, open for reading (None when it was not kept); opened while the document is alive,
+        so it stays readable if the document is deleted meanwhile."""
+        with doc.lock:
+            _require_alive(doc)
+            path = next((p for p in (doc.source_jpeg_path, doc.upload_path) if p.exists()), None)
+            file = open(path, "rb") if path is not None else None  # noqa: SIM115 (closed below)
+        try:
+            yield file
+        finally:
+            if file is not None:
+                file.close()
 
     def region(self, doc: Document, region: Rect) -> tuple[np.ndarray, np.ndarray | None]:
         """A copy of one rectangle of the current pixels (and alpha), read without loading the whole image."""

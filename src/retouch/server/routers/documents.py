@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
+from retouch.io.credentials import Parent
 from retouch.server import imaging
 from retouch.server.errors import ApiError
 from retouch.server.schemas import DocumentChange, DocumentInfo, ErrorBody
@@ -29,7 +31,7 @@ async def upload(
     once, in the uploaded format, with its metadata."""
     data = await file.read()
     picture = await services.run_io(imaging.decode, data, services.settings.max_pixels, file.filename or "")
-    doc = await services.run_io(services.store.create, picture, file.filename or "image")
+    doc = await services.run_io(services.store.create, picture, file.filename or "image", data)
     return doc.info()
 
 
@@ -58,15 +60,19 @@ async def download(
     quality: Annotated[int | None, Query(ge=1, le=100, description="JPEG/WebP/HEIC quality.")] = None,
 ) -> Response:
     """Encoded once from the lossless working copy (no generational loss), with the original ICC profile, EXIF
-    and XMP, and the provenance XMP that marks it as AI-edited."""
+    and XMP, the provenance XMP that marks it as AI-edited, and Content Credentials: a signed C2PA manifest of
+    every edit, with the uploaded file as its parent ingredient (unless the server runs with --no-provenance)."""
     doc = services.store.get(doc_id)
 
-    def encode() -> tuple[bytes, str]:
+    def encode() -> tuple[bytes, str, str]:
         picture, _ = services.store.picture(doc)
-        return imaging.encode(picture, quality)
+        data, fmt = imaging.encode(picture, quality, services.settings.provenance)
+        name = imaging.download_name(doc.filename, fmt, "retouched")
+        with services.store.upload(doc) as upload:
+            parent = None if upload is None else Parent(PurePath(doc.filename).name, upload)
+            return services.credentials.attach(data, fmt, picture, name, parent), fmt, name
 
-    content, fmt = await services.run_io(encode)
-    name = imaging.download_name(doc.filename, fmt, "retouched")
+    content, fmt, name = await services.run_io(encode)
     return Response(
         content, media_type=imaging.media_type(fmt), headers={"Content-Disposition": imaging.attachment(name)}
     )

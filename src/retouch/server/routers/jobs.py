@@ -1,4 +1,5 @@
-"""Jobs: the progress and outcome of tool runs on documents; poll until the state is done, failed or cancelled."""
+"""Jobs: the progress and outcome of tool runs on documents and of model installs; poll until the state is done,
+failed or cancelled."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ CANCEL_WAIT_S = 3.0  # tools stop within about 2 s of a cancel
 
 @router.get("/{job_id}", response_model=JobInfo, summary="A job's state, progress and result")
 async def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
-    return services.jobs.get(job_id).info()
+    return services.find_job(job_id)[1].info()
 
 
 @router.delete("/{job_id}", response_model=JobInfo, summary="Cancel a job")
@@ -26,10 +27,10 @@ async def cancel_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
     """A queued job never starts; a running one stops within a second or two. The answer comes once it has
     stopped (state "cancelled"), or after CANCEL_WAIT_S with the job as it is then; a job that had already
     ended is answered as it ended."""
-    job = services.jobs.get(job_id)
-    services.jobs.cancel(job)
+    queue, job = services.find_job(job_id)
+    queue.cancel(job)
     try:
-        await services.jobs.wait(job, CANCEL_WAIT_S)
+        await queue.wait(job, CANCEL_WAIT_S)
     except ApiError:  # the job's own outcome (cancelled, or failed meanwhile) is in its info
         pass
     return job.info()

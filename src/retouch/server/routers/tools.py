@@ -7,6 +7,7 @@ each tool's options model from the endpoint's signature.
 import asyncio
 import inspect
 import time
+from pathlib import PurePath
 from typing import Annotated, Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from retouch import masks as mask_ops
 from retouch.errors import InvalidInput
+from retouch.io.credentials import Parent
 from retouch.server import imaging
 from retouch.server.errors import ApiError
 from retouch.server.jobs import Job
@@ -200,7 +202,10 @@ def _edit_file(
     mask = request_mask(services, picture, masks, job)
     result = _run_timed(services, spec, picture, mask, options, job)
     job.report("encoding", 0, 1)
-    return imaging.encode(result, quality)
+    content, fmt = imaging.encode(result, quality, services.settings.provenance)
+    title = imaging.download_name(filename, fmt, spec.name)
+    parent = Parent(PurePath(filename).name, data)  # the request's own bytes: no copy
+    return services.credentials.attach(content, fmt, result, title, parent), fmt
 
 
 def request_mask(services: Services, picture: Picture, masks: dict[str, Any] | None, job: Job) -> np.ndarray | None:

@@ -5,6 +5,7 @@ import { Busy } from "./busy.js";
 import { bindCompare } from "./compare.js";
 import { Estimate } from "./estimate.js";
 import { Gestures } from "./gestures.js";
+import { Models } from "./models.js";
 import { Notice } from "./notice.js";
 import { Unsaved } from "./unsaved.js";
 import { Viewer } from "./viewer.js";
@@ -37,6 +38,7 @@ class App {
     this.tools = TOOL_FACTORIES.map((create) => create(this));
     this.tool = this.tools[0];
     this.estimate = new Estimate(this, $("tool-panels"));
+    this.models = new Models(this);
     this.viewer.onChange = () => this.updateZoom();
     this.buildTools();
     this.bindToolbar();
@@ -246,6 +248,7 @@ class App {
       this.busyPill.cancellable();
       job = await this.api.waitFor(job, (j) => this.busyPill.progress(j));
       await this.applyChange(job.result, true);
+      this.models.noteRun(this.tool, job.result.document);
       return true;
     });
     this.job = null;
