@@ -63,8 +63,16 @@ class App {
       tab.title = tool.title; // the name, where a narrow rail shows only the icon
       tab.setAttribute("aria-label", tool.title);
       const title = document.createElement("span");
+      title.className = "tab-name";
       title.textContent = tool.title;
       tab.append(title);
+      if (tool.short) {
+        // a phone's tab row gives each tab about 55 px: two long names side by side ran into each other
+        const short = document.createElement("span");
+        short.className = "tab-short";
+        short.textContent = tool.short;
+        tab.append(short);
+      }
       tab.addEventListener("click", () => this.selectTool(tool, { toggle: true }));
       tool.tab = tab;
       tabs.append(tab);

@@ -34,7 +34,7 @@ function configureModels(panel, info) {
   return Boolean(usable);
 }
 
-function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
+function oneClickTool(app, { name, title, short, icon, panelHtml, label, fields }) {
   const panel = document.createElement("section");
   panel.className = "panel";
   panel.innerHTML = panelHtml;
@@ -61,6 +61,7 @@ function oneClickTool(app, { name, title, icon, panelHtml, label, fields }) {
     {
       name,
       title,
+      short,
       icon,
       panel,
       configure: (info) => {
@@ -94,6 +95,7 @@ export function createCutout(app) {
   const tool = oneClickTool(app, {
     name: "cutout",
     title: "Remove background",
+    short: "Remove bg",
     label: "Removing the background",
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h4M4 4v4M20 4h-4M20 4v4M4 20h4M4 20v-4M20 20h-4M20 20v-4"/><circle cx="12" cy="10" r="3"/><path d="M7 18c1-3 3-4 5-4s4 1 5 4"/></svg>',
     panelHtml: CUTOUT_PANEL,
@@ -169,6 +171,7 @@ export function createReplaceBg(app) {
   const tool = oneClickTool(app, {
     name: "replace-bg",
     title: "Replace background",
+    short: "Replace bg",
     label: "Replacing the background",
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="16" rx="2"/><path d="m3 16 5-5 4 4 3-3 6 6"/><circle cx="12" cy="10" r="2.5"/></svg>',
     panelHtml: REPLACE_PANEL,
