@@ -158,9 +158,7 @@ def _lengthened(region: TextRegion, shape: tuple[int, int]) -> TextRegion:
     import cv2
 
     reach = max(1, round(LENGTHEN * region.height))
-    _, (rw, rh), angle = region.rect
-    along = np.radians(angle if rw >= rh else angle + 90.0)
-    dx, dy = reach * np.cos(along), reach * np.sin(along)
+    dx, dy = reach * run_direction(region.rect)
     kernel = np.zeros((2 * reach + 1, 2 * reach + 1), np.uint8)
     cv2.line(kernel, (round(reach - dx), round(reach - dy)), (round(reach + dx), round(reach + dy)), 1)
     x, y, w, h = region.box
@@ -173,6 +171,13 @@ def _lengthened(region: TextRegion, shape: tuple[int, int]) -> TextRegion:
     top, left = int(ys.min()), int(xs.min())
     box = (x0 + left, y0 + top, int(xs.max()) + 1 - left, int(ys.max()) + 1 - top)
     return replace(region, box=box, mask=mask[top : int(ys.max()) + 1, left : int(xs.max()) + 1])
+
+
+def run_direction(rect: tuple[tuple[float, float], tuple[float, float], float]) -> np.ndarray:
+    """The unit vector (x, y) along the long side of ``rect`` (as ``cv2.minAreaRect`` gives it): a line's run."""
+    _, (rw, rh), angle = rect
+    theta = np.radians(angle if rw >= rh else angle + 90.0)
+    return np.array([np.cos(theta), np.sin(theta)])
 
 
 def _second_look_areas(probability: np.ndarray, regions: list[TextRegion]) -> list[Rect]:

@@ -32,7 +32,7 @@ def settled(region: TextRegion, reading: Reading, reader: Reader, pixels: np.nda
     for _ in range(FOLLOW_STEPS):
         if span is None or not any(reading.open_ends):
             break
-        longer = _lengthened(rect, FOLLOW * region.height, reading.open_ends)
+        longer = _longer(rect, FOLLOW * region.height, reading.open_ends)
         attempt = reader.read(pixels, longer)
         if attempt.span is None or attempt.confidence < reading.confidence - FOLLOW_DROP:
             break  # what lies beyond reads as texture, not as more of the line
@@ -40,11 +40,13 @@ def settled(region: TextRegion, reading: Reading, reader: Reader, pixels: np.nda
             break  # no letters beyond the ends after all
         rect, reading, span = longer, attempt, attempt.span
     if rect is not region.rect:
-        region = detect.widened(region, _corners(rect), (height, width))
+        import cv2
+
+        region = detect.widened(region, cv2.boxPoints(rect), (height, width))
     return region if span is None else detect.clipped(region, span)
 
 
-def _lengthened(
+def _longer(
     rect: tuple[tuple[float, float], tuple[float, float], float], by: float, ends: tuple[bool, bool]
 ) -> tuple[tuple[float, float], tuple[float, float], float]:
     """``rect`` (as ``cv2.minAreaRect`` gives it) longer by ``by`` at each of its two ends along its long side
@@ -52,9 +54,7 @@ def _lengthened(
     import cv2
 
     (cx, cy), (rw, rh), angle = rect
-    long_w = rw >= rh
-    theta = np.radians(angle if long_w else angle + 90.0)
-    direction = np.array([np.cos(theta), np.sin(theta)])
+    direction = detect.run_direction(rect)
     # the recogniser reads from the rectangle's corner nearest the top left: its "start" is the end that lies
     # more to the left (or, for an upright line, higher up)
     corners = cv2.boxPoints(rect)
@@ -63,7 +63,7 @@ def _lengthened(
     grow_start, grow_end = (by if ends[0] else 0.0), (by if ends[1] else 0.0)
     shift = (grow_end - grow_start) / 2 * -start_sign
     centre = (cx + shift * direction[0], cy + shift * direction[1])
-    size = (rw + grow_start + grow_end, rh) if long_w else (rw, rh + grow_start + grow_end)
+    size = (rw + grow_start + grow_end, rh) if rw >= rh else (rw, rh + grow_start + grow_end)
     return centre, size, angle
 
 
@@ -74,16 +74,9 @@ def _reaches_beyond(
     SPAN_MARGIN line heights past its letters, and half a letter more counts as a letter)."""
     from retouch.tools.detext.recognize import SPAN_MARGIN
 
-    (cx, cy), (rw, rh), angle = rect
-    theta = np.radians(angle if rw >= rh else angle + 90.0)
-    direction = np.array([np.cos(theta), np.sin(theta)])
+    (cx, cy), (rw, rh), _ = rect
     half = max(rw, rh) / 2
-    along = (span - (cx, cy)) @ direction
+    along = (span - (cx, cy)) @ detect.run_direction(rect)
     beyond = (SPAN_MARGIN + 0.5) * height
     return bool(along.min() < -half - beyond or along.max() > half + beyond)
 
-
-def _corners(rect: tuple[tuple[float, float], tuple[float, float], float]) -> np.ndarray:
-    import cv2
-
-    return cv2.boxPoints(rect)

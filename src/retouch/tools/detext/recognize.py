@@ -35,7 +35,7 @@ class Reading(NamedTuple):
     text: str
     confidence: float
     span: np.ndarray | None
-    open_ends: tuple[bool, bool] = (False, False)  # whether letters were read within a line height of each end
+    open_ends: tuple[bool, bool] = (False, False)
 
 
 class Reader:
@@ -78,10 +78,10 @@ class Reader:
         per_step = crop.shape[1] / len(best)
         margin = SPAN_MARGIN * crop.shape[0]
         # (beyond the crop's ends too: the detector's box may stop short of the line's first or last letter)
-        start, end = steps[0] * per_step - margin, (steps[-1] + 1) * per_step + margin
         first, last = steps[0] * per_step, (steps[-1] + 1) * per_step
         open_ends = (first < crop.shape[0], last > crop.shape[1] - crop.shape[0])
-        return Reading(text, confidence, _in_picture(start, end, crop.shape, to_crop, turned), open_ends)
+        span = _in_picture(first - margin, last + margin, crop.shape, to_crop, turned)
+        return Reading(text, confidence, span, open_ends)
 
 
 def _in_picture(
