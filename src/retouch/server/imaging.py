@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import logging
@@ -131,3 +132,13 @@ def preview(
         return out.getvalue(), "image/jpeg"
     image.save(out, "PNG", compress_level=1, **options)
     return out.getvalue(), "image/png"
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """HxW or HxWx3 uint8 pixels as a PNG data URL, compressed lightly (the page decodes it at once): the masks
+    and maps that jobs hand to the page."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")

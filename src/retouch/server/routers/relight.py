@@ -7,16 +7,16 @@ Annotations here are evaluated at definition time (no ``from __future__ import a
 them to build the form fields.
 """
 
-import base64
-import io
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import JSONResponse
 
+from retouch.server.imaging import png_data_url
 from retouch.server.jobs import Job
 from retouch.server.routers.documents import ERRORS
+from retouch.server.routers.jobs import answer
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -62,10 +62,7 @@ async def relight_geometry(
         lambda job: _geometry(services, doc, model, faces, detail, pixels, job),
         document=doc.id,
     )
-    if not wait:
-        return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
-    await services.jobs.wait(job)
-    return JSONResponse(job.info())
+    return await answer(services, job, wait)
 
 
 def _geometry(
@@ -93,16 +90,16 @@ def _geometry(
         "height": int(small.height.shape[0]),
         "scale": scale,
         "source": geometry.source,
-        "normals": _png(_bytes(normal_map_rgb(small.normals))),
-        "height_map": _png(_packed(small.height, unit)),
+        "normals": png_data_url(_bytes(normal_map_rgb(small.normals))),
+        "height_map": png_data_url(_packed(small.height, unit)),
         "height_unit": unit,
-        "subject": _png(_bytes(small.subject)),
-        "albedo": _png(_bytes(albedo)),
-        "alpha": None if alpha is None else _png(_bytes(alpha)),
+        "subject": png_data_url(_bytes(small.subject)),
+        "albedo": png_data_url(_bytes(albedo)),
+        "alpha": None if alpha is None else png_data_url(_bytes(alpha)),
         "shadow_map": {
             "width": int(marched.shape[1]),
             "height": int(marched.shape[0]),
-            "map": _png(_packed(marched, field_unit)),
+            "map": png_data_url(_packed(marched, field_unit)),
             "unit": field_unit,
         },
         "shading": {
@@ -129,10 +126,3 @@ def _packed(height: np.ndarray, unit: float) -> np.ndarray:
 def _bytes(values: np.ndarray) -> np.ndarray:
     return (np.clip(values, 0.0, 1.0) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
 
-
-def _png(pixels: np.ndarray) -> str:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")

@@ -5,8 +5,6 @@ Annotations here are evaluated at definition time (no ``from __future__ import a
 them to build the form fields.
 """
 
-import base64
-import io
 from typing import Annotated, Any
 
 import numpy as np
@@ -15,8 +13,10 @@ from fastapi.responses import JSONResponse
 
 from retouch.errors import InvalidInput
 from retouch.server.errors import ApiError
+from retouch.server.imaging import png_data_url
 from retouch.server.jobs import Job
 from retouch.server.routers.documents import ERRORS
+from retouch.server.routers.jobs import answer
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -96,10 +96,7 @@ async def select_object(
         lambda job: _select(services, doc, points, frame, job),
         document=doc.id,
     )
-    if not wait:
-        return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
-    await services.jobs.wait(job)
-    return JSONResponse(job.info())
+    return await answer(services, job, wait)
 
 
 def _select(
@@ -109,16 +106,12 @@ def _select(
     box: tuple[int, int, int, int] | None,
     job: Job,
 ) -> dict[str, Any]:
-    from PIL import Image
-
     from retouch.tools.select import select
 
     picture, _ = services.store.picture(doc)
     mask = select(picture, points, box, device=services.settings.device, progress=job.report)
     job.report("encoding", 0, 1)
-    png = io.BytesIO()
-    Image.fromarray(mask.astype(np.uint8) * np.uint8(255)).save(png, "PNG", optimize=False, compress_level=1)
     return {
-        "mask": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
+        "mask": png_data_url(mask.astype(np.uint8) * np.uint8(255)),
         "area": int(mask.sum()),
     }

@@ -5,16 +5,16 @@ Annotations here are evaluated at definition time (no ``from __future__ import a
 them to build the form fields.
 """
 
-import base64
-import io
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import JSONResponse
 
+from retouch.server.imaging import png_data_url
 from retouch.server.jobs import Job
 from retouch.server.routers.documents import ERRORS
+from retouch.server.routers.jobs import answer
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -41,24 +41,17 @@ async def find_text(
     "lines": [{"box": [x, y, w, h], "text": ... or null}], "kept": [...]}``."""
     doc = services.store.get(doc_id)
     job = services.jobs.submit("find-text", lambda job: _find(services, doc, keep, grow, job), document=doc.id)
-    if not wait:
-        return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
-    await services.jobs.wait(job)
-    return JSONResponse(job.info())
+    return await answer(services, job, wait)
 
 
 def _find(services: Services, doc: Document, keep: str | None, grow: int | None, job: Job) -> dict[str, Any]:
-    from PIL import Image
-
     from retouch.tools.detext import find_text as find
 
     picture, _ = services.store.picture(doc)
     found = find(picture, keep=keep, grow=grow, device=services.settings.device, progress=job.report)
     job.report("encoding", 0, 1)
-    png = io.BytesIO()
-    Image.fromarray(found.mask.astype(np.uint8) * np.uint8(255)).save(png, "PNG", optimize=False, compress_level=1)
     return {
-        "mask": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
+        "mask": png_data_url(found.mask.astype(np.uint8) * np.uint8(255)),
         "lines": [line.as_dict() for line in found.erased],
         "kept": [line.as_dict() for line in found.kept],
     }

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import numpy as np
 import pydantic
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
-from fastapi.responses import JSONResponse
 
 from retouch import masks as mask_ops
 from retouch.errors import InvalidInput
@@ -23,6 +22,7 @@ from retouch.server.errors import ApiError
 from retouch.server.jobs import Job
 from retouch.server.options import tool_arguments
 from retouch.server.routers.documents import ERRORS
+from retouch.server.routers.jobs import answer
 from retouch.server.routers.select import CLICKS_HELP, parse_clicks
 from retouch.server.schemas import JobInfo, StrokeMask
 from retouch.server.services import Services, get_services
@@ -93,11 +93,8 @@ def tool_router(spec: ToolSpec) -> APIRouter:
                 None if plan is None else plan.seconds,
                 document=doc.id,
             )
-            if not wait:
-                return JSONResponse(job.info(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
             # the edit is committed to the document whether or not this client is still there to see it
-            await services.jobs.wait(job)
-            return JSONResponse(job.info())
+            return await answer(services, job, wait)
 
         assert image is not None
         data = await image.read()
