@@ -244,6 +244,8 @@ def test_the_select_endpoint_returns_the_clicked_objects_mask(fake_model):
         {"clicks": "999,10,1"},
         {"clicks": "10,10"},
         {"clicks": "a,b,1"},
+        {"clicks": "--5,3,1"},  # passed a digit check that stripped every leading minus, then broke int(): a 500
+        {"clicks": "1,\u00b2,1"},  # a superscript two is a "digit" to str.isdigit, not to int()
         {"clicks": "10,10,7"},
         {"clicks": "10,10,0"},
         {},

@@ -20,7 +20,7 @@ from retouch.server.routers.jobs import answer
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
-from retouch.tools.select.prompts import check_box, check_clicks
+from retouch.tools.select.prompts import check_box, check_clicks, parse_labelled
 
 router = APIRouter(tags=["tools"], responses=ERRORS)
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -31,18 +31,10 @@ MAX_CLICKS = 64
 
 def parse_clicks(text: str | None, size: tuple[int, int]) -> list[tuple[int, int, int]]:
     """The form's clicks, checked against the image of ``size``; ApiError 422 when malformed or outside it."""
-    points = []
-    for part in (text or "").split(";"):
-        if not part.strip():
-            continue
-        values = part.split(",")
-        if len(values) != 3 or not all(v.strip().lstrip("-").isdigit() for v in values):
-            raise ApiError(
-                422,
-                "invalid_request",
-                f"clicks: bad click {part.strip()!r}, expected x,y,label",
-            )
-        points.append(tuple(int(v) for v in values))
+    try:
+        points = [parse_labelled(part) for part in (text or "").split(";") if part.strip()]
+    except InvalidInput as error:
+        raise ApiError(422, "invalid_request", f"clicks: {error}") from None
     if len(points) > MAX_CLICKS:
         raise ApiError(
             422,
@@ -53,7 +45,7 @@ def parse_clicks(text: str | None, size: tuple[int, int]) -> list[tuple[int, int
         check_clicks(points, size)
     except InvalidInput as error:
         raise ApiError(422, "invalid_request", f"clicks: {error}") from None
-    return points  # type: ignore[return-value]
+    return points
 
 
 def parse_select_box(text: str | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from retouch.errors import InvalidInput
 
 _CLICK_RE = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*$")
+_LABELLED_RE = re.compile(r"^\s*(-?[0-9]+)\s*,\s*(-?[0-9]+)\s*,\s*(-?[0-9]+)\s*$")  # ASCII digits: int() reads them all
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ def parse_click(text: str, *, positive: bool = True) -> Click:
     if match is None:
         raise InvalidInput(f"bad click {text!r}: expected x,y in pixels, e.g. 120,80")
     return Click(int(match.group(1)), int(match.group(2)), positive)
+
+
+def parse_labelled(text: str) -> tuple[int, int, int]:
+    """``"x,y,label"`` (whole numbers) as a point for ``check_clicks``; InvalidInput when it is not that."""
+    match = _LABELLED_RE.match(text)
+    if match is None:
+        raise InvalidInput(f"bad click {text.strip()!r}, expected x,y,label")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
 def check_clicks(points: Iterable[Sequence[int]] | None, size: tuple[int, int]) -> list[Click]:
