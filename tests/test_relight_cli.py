@@ -24,6 +24,8 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Image.fromarray(photo).save(folder / "photo.png")
     Image.fromarray((shape.matte * 255).astype(np.uint8)).save(folder / "matte.png")
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(folder / "small.png")
+    grey = (shape.matte * 255).astype(np.uint8)  # the same matte as an editor may save it: RGBA, alpha opaque
+    Image.fromarray(np.dstack([grey, grey, grey, np.full_like(grey, 255)])).save(folder / "matte_rgba.png")
     (folder / "home").mkdir()
     return folder
 
@@ -99,3 +101,12 @@ def test_a_missing_file_is_one_line_and_exit_code_2(place: Path) -> None:
     done = retouch(place, "relight", "nowhere.png", "-l", "dir:", "-o", "bad.png")
     lines = done.stderr.splitlines()
     assert done.returncode == 2 and len(lines) == 1 and "nowhere.png" in lines[0], done.stderr
+
+
+def test_a_matte_saved_with_an_opaque_alpha_is_read_by_its_grey(place: Path) -> None:
+    """Its opaque alpha used to be taken as the matte: the whole frame the subject, lit as a flat plane."""
+    rim = "dir:azimuth=0,elevation=50,color=#ff8000,intensity=2,rim"
+    grey = retouch(place, "relight", "photo.png", "--matte", "matte.png", "-l", rim, "-o", "grey.png")
+    rgba = retouch(place, "relight", "photo.png", "--matte", "matte_rgba.png", "-l", rim, "-o", "rgba.png")
+    assert grey.returncode == 0 and rgba.returncode == 0, grey.stderr + rgba.stderr
+    assert np.array_equal(np.asarray(Image.open(place / "grey.png")), np.asarray(Image.open(place / "rgba.png")))

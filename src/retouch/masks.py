@@ -100,6 +100,20 @@ def _check_size(size: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
+def load_matte(source: str | os.PathLike[str], *, max_pixels: int | None = None) -> np.ndarray:
+    """A soft matte file as HxW float32 in [0, 1] (1 = subject): read as ``load_mask`` reads a mask (its alpha
+    where it has some transparency, else its luminance), at its own size and without thresholding. Raises what
+    ``load_mask`` raises, naming the matte."""
+    from retouch.io import load_image
+
+    try:
+        picture = load_image(source, max_pixels=max_pixels)
+    except InvalidInput as error:
+        raise type(error)(f"the matte file: {error}") from None
+    level, full = _level(picture)
+    return level.astype(np.float32) / np.float32(full)
+
+
 def _level(picture: Picture) -> tuple[np.ndarray, int]:
     """The per-pixel 'change' level (alpha or luminance) as an HxW integer array, and its full-scale value."""
     full = picture.max_value

@@ -20,11 +20,9 @@ from retouch.cli.common import (
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
-from retouch.tools.options.relight import AMBIENT, DETAIL, FACES, MODEL, SHADOWS, SPEC_HELP
+from retouch.tools.options.relight import AMBIENT, DETAIL, FACES, MODEL, NO_MODEL, SHADOWS, SPEC_HELP
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from retouch.types import Picture, ProgressCallback
 
 
@@ -77,6 +75,7 @@ def relight_command(
     returns the photo unchanged."""
     from retouch.errors import InvalidInput
     from retouch.io import load_image, save_image
+    from retouch.masks import load_matte
     from retouch.tools import estimate
     from retouch.tools.relight import normal_map, relight, relight_geometry
 
@@ -87,15 +86,11 @@ def relight_command(
     if export_normals is not None:
         checked_output(export_normals, overwrite=overwrite)
     picture = load_image(image)
-    subject = _load_matte(matte) if matte is not None else None
+    subject = load_matte(matte) if matte is not None else None
     if clicks:
-        import numpy
-
         from retouch.tools.select import select
 
-        points = [(c.x, c.y, int(c.positive)) for c in clicks]
-        chosen = select(picture, points, model=None if model in ("auto", "none") else model, device=device)
-        subject = chosen.astype(numpy.float32)
+        subject = select(picture, clicks, model=None if model == NO_MODEL else model, device=device)
     written: dict[str, Any] = {}
 
     def work(progress: ProgressCallback) -> Picture:
@@ -115,16 +110,8 @@ def relight_command(
             written["normals"] = str(normals)
         return result
 
-    options = {"model": "none" if subject is not None else model, "lights": light}
+    options = {"model": NO_MODEL if subject is not None else model, "lights": light}
     plan = estimate.try_for_tool("relight", picture.size, options, device=device)
     result = run_tool(ctx, "relight", work, plan)
     write_result(ctx, result, target, quality=quality, overwrite=overwrite, provenance=not no_provenance, extra=written)
 
-
-def _load_matte(path: Path) -> np.ndarray:
-    """A matte file as HxW float32: its alpha when it has one, else its grey (or its first channel)."""
-    from retouch.io import load_image
-
-    mask = load_image(path)
-    alpha = mask.alpha_float()
-    return alpha if alpha is not None else mask.to_float()[..., 0]
