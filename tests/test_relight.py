@@ -307,3 +307,12 @@ def test_a_hole_the_matte_only_doubts_is_filled_and_a_real_gap_is_kept() -> None
     inside = solid_part(matte)
     assert inside[doubt].all()
     assert not inside[gap][((x - 260) ** 2 + (y - 200) ** 2)[gap] < 20**2].any()
+
+
+def test_no_more_than_eight_lights_however_they_are_given() -> None:
+    """The bound held for spec texts only: nine Light objects went through."""
+    picture = grey_picture(16, 12)
+    with pytest.raises(InvalidInput, match="at most 8 lights"):
+        relight(picture, [make_light("point")] * 9, matte=np.ones((12, 16), np.float32))
+    with pytest.raises(InvalidInput, match="at most 8 lights"):
+        relight(picture, ["point:x=0.5"] * 9, matte=np.ones((12, 16), np.float32))

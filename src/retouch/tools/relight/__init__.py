@@ -19,7 +19,7 @@ from retouch.errors import InvalidInput, RetouchWarning, WeightsMissing
 from retouch.tools.options import check_options
 from retouch.tools.options.relight import AMBIENT, DETAIL, NO_MODEL
 from retouch.tools.relight.geometry import FaceBox, Geometry, build_geometry, normal_map_rgb
-from retouch.tools.relight.lights import Light, make_light, parse_lights
+from retouch.tools.relight.lights import Light, checked_count, make_light, parse_light, parse_lights
 from retouch.tools.relight.shading import linear_to_levels, shade
 from retouch.types import Metadata, Picture, ProgressCallback, no_progress
 
@@ -131,9 +131,7 @@ def _lights(lights: Sequence[Light | str] | str | None) -> tuple[Light, ...]:
     for item in lights:
         if not isinstance(item, (Light, str)):
             raise InvalidInput(f"a light must be a Light or a spec text, got {type(item).__name__}")
-    texts = parse_lights([item for item in lights if isinstance(item, str)])  # also checks how many
-    made = iter(texts)
-    return tuple(item if isinstance(item, Light) else next(made) for item in lights)
+    return checked_count(tuple(item if isinstance(item, Light) else parse_light(item) for item in lights))
 
 
 def _subject(

@@ -120,7 +120,11 @@ def parse_lights(specs: str | list[str] | tuple[str, ...] | None) -> tuple[Light
     if specs is None:
         return ()
     items = [s for s in specs.split(";")] if isinstance(specs, str) else list(specs)
-    lights = tuple(parse_light(s) for s in items if s.strip())
+    return checked_count(tuple(parse_light(s) for s in items if s.strip()))
+
+
+def checked_count(lights: tuple[Light, ...]) -> tuple[Light, ...]:
+    """``lights``, or InvalidInput when there are more than MAX_LIGHTS of them."""
     if len(lights) > MAX_LIGHTS:
         raise InvalidInput(f"at most {MAX_LIGHTS} lights, got {len(lights)}")
     return lights
