@@ -62,7 +62,7 @@ def cutout_command(
     if clicks:
         from retouch.tools.select import select
 
-        subject = select(picture, [(c.x, c.y, int(c.positive)) for c in clicks], model=model, device=device)
+        subject = select(picture, clicks, model=model, device=device)
     plan = estimate.try_for_tool("cutout", picture.size, {"model": model, "refine": not no_refine}, device=device)
     result = run_tool(
         ctx,

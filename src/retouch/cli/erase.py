@@ -68,7 +68,7 @@ def erase_command(
     if clicks:
         from retouch.tools.select import select
 
-        parts.append(select(picture, [(c.x, c.y, int(c.positive)) for c in clicks], device=device))
+        parts.append(select(picture, clicks, device=device))
     hole = masks.combine(parts)
     plan = estimate.try_for_tool(
         "erase", picture.size, {"engine": engine, "grow": grow, "strategy": strategy}, mask=hole, device=device

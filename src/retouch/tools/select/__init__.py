@@ -23,7 +23,7 @@ __all__ = ["Click", "parse_click", "select"]
 
 def select(
     picture: Picture,
-    points: Sequence[Sequence[int]] | None = None,
+    points: Sequence[Sequence[int] | Click] | None = None,
     box: Sequence[int] | None = None,
     *,
     model: str | None = None,

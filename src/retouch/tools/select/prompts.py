@@ -39,7 +39,7 @@ def parse_labelled(text: str) -> tuple[int, int, int]:
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
-def check_clicks(points: Iterable[Sequence[int]] | None, size: tuple[int, int]) -> list[Click]:
+def check_clicks(points: Iterable[Sequence[int] | Click] | None, size: tuple[int, int]) -> list[Click]:
     """The clicks of ``points`` ((x, y, label) with label 1 or 0), each inside the image of ``size`` (w, h)."""
     width, height = size
     clicks = []
