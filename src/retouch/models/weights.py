@@ -158,6 +158,16 @@ def is_installed(model: str | ModelSpec) -> bool:
     return all(_local_file(spec, wf) is not None for wf in spec.files)
 
 
+def ships_with_package(model: str | ModelSpec) -> bool:
+    """Whether every file of the model comes with an installed Python package, so there is nothing of it to
+    remove: a copy the cache holds (unpacked from a package's constant) is made again on the next use."""
+    spec = _as_spec(model)
+    return all(
+        any(isinstance(s, PackageSource) and _distribution(s.distribution) is not None for s in wf.sources)
+        for wf in spec.files
+    )
+
+
 def verify(model: str | ModelSpec | None = None) -> list[VerifyResult]:
     """Re-hash the local files of one model, or of every model that has any file on this machine."""
     if model is None:

