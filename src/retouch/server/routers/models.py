@@ -21,8 +21,13 @@ router = APIRouter(prefix="/api/models", tags=["models"], responses=ERRORS)
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-# The model a tool's task is better with, offered by the page when a run used something else and it is missing.
-BETTER = {"erase": "big-lama", "cutout": "birefnet-general-lite"}
+def _better() -> dict[str, str]:
+    """The model each tool's task is better with, offered by the page when a run used something else and it is
+    missing: the first choice of the tool's own automatic order (big-lama, birefnet-general-lite today)."""
+    from retouch.tools.cutout import networks
+    from retouch.tools.erase import engines
+
+    return {"erase": engines.ENGINE_MODELS[engines.AUTO_ORDER[0]][0], "cutout": networks.AUTO_ORDER[0]}
 
 
 def _spec(name: str) -> ModelSpec:
@@ -60,7 +65,7 @@ def _in_cache(spec: ModelSpec) -> bool:
 @router.get("", response_model=ModelList, summary="Every model with its task, size, license and state")
 async def models(services: ServicesDep) -> dict[str, Any]:
     rows = await services.run_io(lambda: [_row(services, spec) for spec in list_models()])
-    return {"models": rows, "better": BETTER}
+    return {"models": rows, "better": _better()}
 
 
 @router.post("/{name}/install", response_model=JobInfo, status_code=202, summary="Install a model (a job)")
