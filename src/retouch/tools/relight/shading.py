@@ -167,14 +167,15 @@ def shadow_field(height: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(height, size, interpolation=cv2.INTER_AREA) * np.float32(scale), scale
 
 
-def shadow(height: np.ndarray, light: Light, size: tuple[int, int]) -> np.ndarray:
+def shadow(height: np.ndarray, light: Light, size: tuple[int, int]) -> np.ndarray | None:
     """How much of ``light`` reaches each pixel (HxW float32, 1 = all), marched over ``height`` at a reduced size
-    (``shadow_field``) and resized back (bilinear)."""
+    (``shadow_field``) and resized back (bilinear); None where nothing can block it (a flat height field, a
+    light straight overhead), which spares a full-size map of ones and a product per band."""
     import cv2
 
     h, w = size
     if not height.any():
-        return np.ones((h, w), np.float32)
+        return None
     small, scale = shadow_field(height)
     sh, sw = small.shape
     side = float(max(sw, sh))
@@ -184,7 +185,7 @@ def shadow(height: np.ndarray, light: Light, size: tuple[int, int]) -> np.ndarra
         lx, ly, lz = light.direction()
         flat = math.hypot(lx, ly)
         if flat < 1e-6:
-            return np.ones((h, w), np.float32)
+            return None
         ux, uy = np.float32(lx / flat), np.float32(ly / flat)
         rise = np.float32(lz / flat)
         reach = np.full((sh, sw), np.float32(SHADOW_REACH * side))
