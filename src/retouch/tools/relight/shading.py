@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from retouch.ops.srgb import srgb_to_linear as to_linear
+
 from retouch.tools.relight.geometry import Geometry
 from retouch.tools.relight.lights import Light
 
@@ -33,8 +35,7 @@ def srgb_to_linear(values: np.ndarray) -> np.ndarray:
         if lut is None:
             lut = _LUTS[levels] = srgb_to_linear(np.arange(levels, dtype=np.float32) / np.float32(levels - 1))
         return lut[values]
-    v = values.astype(np.float32, copy=False)
-    return np.where(v <= 0.04045, v / np.float32(12.92), ((v + np.float32(0.055)) / np.float32(1.055)) ** 2.4)
+    return to_linear(values.astype(np.float32, copy=False))
 
 
 def linear_to_levels(values: np.ndarray, dtype: type) -> np.ndarray:

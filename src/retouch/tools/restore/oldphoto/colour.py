@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from retouch.errors import InvalidInput
+from retouch.ops.srgb import linear_to_srgb, srgb_to_linear
 from retouch.types import ProgressCallback, no_progress
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance of linear RGB
@@ -30,16 +31,6 @@ KEEP_LEAST_SATURATED = 2 / 3
 WHITE_PERCENTILE = 99.0
 BAND_PIXELS = 1_000_000  # pixels corrected per progress step (about 0.7 s on two cores)
 STAGE = "colour"
-
-
-def srgb_to_linear(values: np.ndarray) -> np.ndarray:
-    values = np.clip(values, 0.0, 1.0)
-    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(values: np.ndarray) -> np.ndarray:
-    values = np.clip(values, 0.0, 1.0)
-    return np.where(values <= 0.0031308, values * 12.92, 1.055 * values ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 def illuminant_estimates(image: np.ndarray) -> np.ndarray | None:
