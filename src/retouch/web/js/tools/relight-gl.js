@@ -278,7 +278,9 @@ export class RelightRenderer {
     const gl = this.gl;
     const { program, uniforms } = this.march;
     lights.forEach((light, i) => {
-      const key = shadows && !light.rim ? JSON.stringify(light) : null;
+      // only where the light is moves its shadow: a new colour or strength reuses the march
+      const where = [light.kind, light.x, light.y, light.z, light.azimuth, light.elevation];
+      const key = shadows && !light.rim ? JSON.stringify(where) : null;
       if (key === null || this.marched[i] === key) return;
       if (light.kind === "dir") {
         const [dx, dy] = direction(light);
