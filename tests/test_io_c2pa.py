@@ -347,3 +347,17 @@ def test_reading_a_file_c2pa_cannot_parse_is_none() -> None:
     buffer = io.BytesIO()
     Image.fromarray(photo()).save(buffer, "BMP")
     assert read_credentials(buffer.getvalue()) is None
+
+
+def test_a_half_deleted_local_signing_folder_is_one_clear_error(tmp_path, monkeypatch) -> None:
+    """A signing folder left without its key (a user deleted key.pem) was a raw OSError from the rename."""
+    from retouch.errors import InvalidInput
+    from retouch.io.signing import CERT_VARIABLE, KEY_VARIABLE, LOCAL_FOLDER, signing_pair
+
+    monkeypatch.delenv(CERT_VARIABLE, raising=False)
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    folder = tmp_path / LOCAL_FOLDER
+    folder.mkdir()
+    (folder / "chain.pem").write_text("left over")
+    with pytest.raises(InvalidInput, match="holds no key.pem: delete that folder"):
+        signing_pair(tmp_path)

@@ -146,9 +146,13 @@ def _create_local(folder: Path) -> bool:
                 os.fsync(file.fileno())
         try:
             os.rename(staging, folder)
-        except OSError:
+        except OSError as error:
             if (folder / KEY_NAME).is_file():
                 return False
+            if folder.is_dir():  # left half-made or half-deleted: nothing here can say which key is meant
+                raise InvalidInput(
+                    f"{folder} holds no {KEY_NAME}: delete that folder and Retouch makes a new local signing key"
+                ) from error
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
