@@ -101,3 +101,35 @@ def test_click_select_then_erase_and_cut_out(browser, tmp_path, monkeypatch) -> 
         settled(page, 1)
         alpha = preview(page, url)[:, :, 3] > 127
         assert alpha[disk].mean() > 0.9 and not alpha[square].any()  # only the clicked disk is kept
+
+
+def test_erasing_a_selection_also_erases_the_strokes_painted_beside_it(browser, tmp_path, monkeypatch) -> None:
+    """Strokes painted before switching to clicks stayed on screen but were left out of the erase (and, with
+    "Erase when I release", the next stroke erased the selection and not itself)."""
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    install_fake("u2netp", monkeypatch)
+    picture, disk, square = two_objects()
+    photo = tmp_path / "objects.png"
+    Image.fromarray(picture.pixels).save(photo)
+    with live_server() as url, editor_with_photo(browser, url, photo) as page:
+        panel = page.locator("section.panel:visible")
+        panel.get_by_label("Erase when I release").uncheck()
+        before = preview(page, url)
+        view = view_transform(page)
+        page.mouse.move(*to_page(view, 20, 170))  # a stroke along the bottom, away from both objects
+        page.mouse.down()
+        page.mouse.move(*to_page(view, 120, 170), steps=8)
+        page.mouse.up()
+        panel.get_by_label("Click selects an object").check()
+        page.mouse.click(*to_page(view, *SQUARE))
+        page.wait_for_function("window.retouch.viewer.maskLayer !== null", timeout=60000)
+        settled(page, 0)
+        panel.get_by_role("button", name="Erase", exact=True).click()
+        settled(page, 1)
+        after = preview(page, url)
+        red = (after[:, :, 0].astype(int) - after[:, :, 1]) > 100
+        assert red[square].mean() < 0.05  # the selection erased (the fill may copy a speck of the disk)...
+        changed = np.abs(after[160:181, 30:111, :3].astype(int) - before[160:181, 30:111, :3]).max(axis=2) > 0
+        assert changed.mean() > 0.5  # ...and the stroke beside it
+        assert page.evaluate("window.retouch.viewer.strokes.length") == 0

@@ -2,6 +2,7 @@
 // strokes, which it scales to the full-resolution image). The mask eraser takes paint back off before erasing.
 // Or click an object to select it (select.js) and erase or cut out the selection.
 
+import { maskBlob } from "../maskcanvas.js";
 import { brushFields, createBrush } from "./brush.js";
 import { fillEngines } from "./fields.js";
 import { SELECT_FIELDS, createSelection } from "./select.js";
@@ -49,8 +50,13 @@ export function createCleanup(app) {
   const run = async () => {
     if (app.busy || !app.doc) return;
     if (selection.mask) {
-      const ok = await app.runTool("erase", { mask: await selection.blob(), engine: engineSelect.value }, "Erasing");
-      if (ok) selection.clear();
+      // the selection with whatever is painted beside it, so no stroke on screen is left out of the erase
+      const mask = await maskBlob(app.doc.width, app.doc.height, selection.mask, brush.strokes);
+      const ok = await app.runTool("erase", { mask, engine: engineSelect.value }, "Erasing");
+      if (ok) {
+        selection.clear();
+        brush.clear();
+      }
       sync();
       return;
     }

@@ -3,8 +3,7 @@
 // corrected mask, drawn at the photo's full size here, to POST /api/erase (grow 0: the found mask is grown
 // already).
 
-import { maskCanvas } from "../maskcanvas.js";
-import { traceStroke } from "../strokes.js";
+import { maskBlob, maskCanvas } from "../maskcanvas.js";
 import { brushFields, createBrush } from "./brush.js";
 import { fillEngines } from "./fields.js";
 
@@ -85,26 +84,9 @@ export function createDetext(app) {
     sync();
   };
 
-  // The mask to erase at the photo's full size: the found mask, then the strokes in order (the brush adds,
-  // the mask eraser takes away), white on black.
-  const maskBlob = () => {
-    const canvas = document.createElement("canvas");
-    canvas.width = app.doc.width;
-    canvas.height = app.doc.height;
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    if (found) ctx.drawImage(found, 0, 0);
-    for (const stroke of brush.strokes) {
-      ctx.strokeStyle = ctx.fillStyle = stroke.mode === "paint" ? "#fff" : "#000";
-      traceStroke(ctx, stroke);
-    }
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-  };
-
   const run = async () => {
     if (app.busy || !app.doc || !hasMask()) return;
-    const mask = await maskBlob();
+    const mask = await maskBlob(app.doc.width, app.doc.height, found, brush.strokes);
     const ok = await app.runTool("erase", { mask, engine: engineSelect.value, grow: 0 }, "Erasing text");
     if (ok) clear();
     sync();

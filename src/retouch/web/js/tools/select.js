@@ -59,18 +59,6 @@ export function createSelection(app, panel, changed) {
       ask();
       return true;
     },
-
-    // The selection as a PNG blob of the photo's size, white on black.
-    blob() {
-      const canvas = document.createElement("canvas");
-      canvas.width = app.doc.width;
-      canvas.height = app.doc.height;
-      const ctx = canvas.getContext("2d");
-      ctx.fillStyle = "#000";
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.drawImage(selection.mask, 0, 0);
-      return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-    },
   };
 
   const ask = async () => {
