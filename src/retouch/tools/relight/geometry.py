@@ -66,14 +66,13 @@ def build_geometry(
     *,
     faces: tuple[FaceBox, ...] = (),
     detail: float = 1.0,
-    roundness: float = 1.0,
     depth: np.ndarray | None = None,
 ) -> Geometry:
     """The geometry of the photo ``rgb`` (HxWx3 float32 sRGB in [0, 1]) whose subject is ``matte`` (HxW float32 in
-    [0, 1], or None: no subject, the whole frame is the far plane). ``detail`` scales the detail normals (0: none),
-    ``roundness`` the inflation's height (1: a disc becomes a hemisphere). ``depth``: a height field from a depth
-    network (HxW float32 pixels), which then replaces the inflation and the far plane; the matte still says where
-    the subject is glossy."""
+    [0, 1], or None: no subject, the whole frame is the far plane); the inflation makes a disc a hemisphere.
+    ``detail`` scales the detail normals (0: none). ``depth``: a height field from a depth network (HxW float32
+    pixels), which then replaces the inflation and the far plane; the matte still says where the subject is
+    glossy."""
     h, w = rgb.shape[:2]
     subject = np.zeros((h, w), np.float32) if matte is None else matte.astype(np.float32, copy=False)
     if depth is not None:
@@ -89,7 +88,7 @@ def build_geometry(
         solid = None
         height = np.zeros((h, w), np.float32)
     else:
-        height = inflate(solid, roundness)
+        height = inflate(solid)
     for face in faces:
         _add_face_relief(height, face)
     normals = _normals(height, solid, subject)
@@ -140,7 +139,7 @@ def _fill_unsure_holes(inside: np.ndarray, matte: np.ndarray) -> None:
         inside[fill[labels]] = True
 
 
-def inflate(inside: np.ndarray, roundness: float = 1.0) -> np.ndarray:
+def inflate(inside: np.ndarray) -> np.ndarray:
     """The inflated height: HxW float32 pixels, 0 outside ``inside``."""
     import cv2
 
@@ -156,7 +155,7 @@ def inflate(inside: np.ndarray, roundness: float = 1.0) -> np.ndarray:
         full = _to_full(membrane, small, inside, (h / small.shape[0] + w / small.shape[1]) / 2)
     else:
         full = membrane
-    height = np.sqrt(np.maximum(full, 0.0, out=full), out=full) * np.float32(roundness)
+    height = np.sqrt(np.maximum(full, 0.0, out=full), out=full)
     height[~inside] = 0.0
     return height
 
