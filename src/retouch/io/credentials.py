@@ -11,7 +11,8 @@ The manifest records:
   description, and an IPTC digital source type: compositeWithTrainedAlgorithmicMedia where a trained model made
   pixels (the output mixes the photo's pixels with a model's: IPTC's trainedAlgorithmicMedia is for media made
   wholly by a model), compositeSynthetic for the engines that fill from the photo's own pixels without a trained
-  model (erase's patch engine, detext's smooth fill), none for a crop.
+  model (erase's patch engine, detext's smooth fill), none for a crop. A picture made from a prompt (its first
+  operation "generate ...") has no parent: its first action is ``c2pa.created``, trainedAlgorithmicMedia.
 No thumbnails: an ingredient thumbnail would put a picture of the input, with whatever the edit removed, into
 the output (and they cost about 0.3 s and 300 KB on a 12 MP photo).
 
@@ -104,7 +105,15 @@ def attach_credentials(
 def action_for(operation: str) -> dict[str, Any]:
     """The C2PA action that records one Retouch operation."""
     from retouch._version import __version__
+    from retouch.io.xmp import AI_GENERATED, GENERATED_PREFIX
 
+    if operation.startswith(GENERATED_PREFIX):  # made from a prompt: created, wholly by a trained model
+        return {
+            "action": "c2pa.created",
+            "softwareAgent": {"name": "Retouch", "version": __version__},
+            "description": operation,
+            "digitalSourceType": AI_GENERATED,
+        }
     action: dict[str, Any] = {
         "action": "c2pa.cropped" if crop_box(operation) else "c2pa.edited",
         "softwareAgent": {"name": "Retouch", "version": __version__},
@@ -117,16 +126,18 @@ def action_for(operation: str) -> dict[str, Any]:
 
 def _manifest(operations: tuple[str, ...], title: str, picture: Picture, *, parent_known: bool) -> dict[str, Any]:
     from retouch._version import __version__
+    from retouch.io.xmp import GENERATED_PREFIX
 
-    opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [_PARENT]}}
+    generated = operations[0].startswith(GENERATED_PREFIX)  # no input: the first action creates the picture
+    opened = [] if generated else [{"action": "c2pa.opened", "parameters": {"ingredientIds": [_PARENT]}}]
     manifest: dict[str, Any] = {
         "claim_generator_info": [{"name": "Retouch", "version": __version__}],
         "title": title,
         "assertions": [
-            {"label": "c2pa.actions.v2", "data": {"actions": [opened, *(action_for(op) for op in operations)]}}
+            {"label": "c2pa.actions.v2", "data": {"actions": [*opened, *(action_for(op) for op in operations)]}}
         ],
     }
-    if not parent_known:  # C2PA's first action must open an ingredient: name what is known of the input
+    if not parent_known and not generated:  # the first action opens an ingredient: name what is known of the input
         source = picture.metadata.source_format
         mime = _mime_named(source) if source else "application/octet-stream"
         manifest["ingredients"] = [

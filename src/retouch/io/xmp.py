@@ -1,7 +1,8 @@
 """XMP provenance: mark a picture as edited with AI, merged into the packet it already has.
 
 What is added (IPTC Photo Metadata 2023.1 and XMP Part 2):
-- ``Iptc4xmpExt:DigitalSourceType`` = compositeWithTrainedAlgorithmicMedia (an AI-edited composite);
+- ``Iptc4xmpExt:DigitalSourceType`` = compositeWithTrainedAlgorithmicMedia (an AI-edited composite), or
+  trainedAlgorithmicMedia for a picture made from a prompt (``retouch generate``);
 - ``xmp:CreatorTool`` = "Retouch <version>";
 - one ``xmpMM:History`` event per operation (``stEvt:action`` "edited", ``stEvt:parameters`` the operation,
   ``stEvt:softwareAgent``, ``stEvt:when``), appended after the history already recorded.
@@ -30,6 +31,8 @@ NS_EVENT = "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#"
 NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
 AI_EDITED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+AI_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+GENERATED_PREFIX = "generate"  # the operation of a picture made wholly by a model (retouch.tools.generate)
 _PREFERRED = {NS_X: "x", NS_RDF: "rdf", NS_XMP: "xmp", NS_MM: "xmpMM", NS_EVENT: "stEvt", NS_IPTC_EXT: "Iptc4xmpExt"}
 _PACKET_START = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 _PACKET_END = '\n<?xpacket end="w"?>'
@@ -97,7 +100,7 @@ def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, 
         _remove(description, SOURCE_TYPE)
     target = descriptions[0] if descriptions else ET.SubElement(rdf, RDF_DESCRIPTION, {RDF_ABOUT: ""})
     ET.SubElement(target, CREATOR_TOOL).text = software
-    ET.SubElement(target, SOURCE_TYPE).text = AI_EDITED
+    ET.SubElement(target, SOURCE_TYPE).text = source_type(operations)
     sequence = _history_sequence(descriptions, target)
     stamp = (when or datetime.now(UTC)).isoformat(timespec="seconds")
     for operation in operations:
@@ -106,6 +109,12 @@ def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, 
             ET.SubElement(event, _q(NS_EVENT, name)).text = value
         ET.SubElement(event, _q(NS_EVENT, "when")).text = stamp
     return (_PACKET_START + _serialize(root, prefixes) + _PACKET_END).encode("utf-8")
+
+
+def source_type(operations: Sequence[str]) -> str:
+    """trainedAlgorithmicMedia for a picture a model made from a prompt (its first operation is "generate ..."),
+    compositeWithTrainedAlgorithmicMedia for an edited one."""
+    return AI_GENERATED if operations and operations[0].startswith(GENERATED_PREFIX) else AI_EDITED
 
 
 def read_provenance(xmp: bytes | None) -> Provenance | None:

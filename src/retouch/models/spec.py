@@ -36,8 +36,10 @@ TASKS = (
     "depth",
     "segment",
     "relight",
+    "generate",
 )
-FORMATS = ("torch-ckpt", "torchscript", "pth", "onnx", "ncnn")
+# "diffusers": a latent-diffusion pipeline, one safetensors file per network (retouch.tools.generate.backend).
+FORMATS = ("torch-ckpt", "torchscript", "pth", "onnx", "ncnn", "diffusers")
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
