@@ -142,7 +142,9 @@ def test_ctrl_c_leaves_no_partial_file_and_the_rerun_finishes(tmp_path: Path) ->
     marker = f"RETOUCH_TEST_BATCH={tmp_path}"  # inherited by the worker processes: how the test finds them
     environment = {**os.environ, "RETOUCH_TEST_BATCH": str(tmp_path)}
     process = subprocess.Popen(
-        [RETOUCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+        [RETOUCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+        # as a terminal delivers it: a test run started as a background job ignores SIGINT, and children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not list(out.glob("p*.jpg")) and time.monotonic() < deadline:
