@@ -144,7 +144,7 @@ def test_ctrl_c_leaves_no_partial_file_and_the_rerun_finishes(tmp_path: Path) ->
     process = subprocess.Popen(
         [RETOUCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
         # as a terminal delivers it: a test run started as a background job ignores SIGINT, and children inherit that
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - as test_cli_signals
     )
     deadline = time.monotonic() + 120
     while not list(out.glob("p*.jpg")) and time.monotonic() < deadline:
@@ -277,8 +277,8 @@ def test_the_readme_batch_commands_work_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "cut" / "spring" / "p0.jpg").exists()  # on white: no transparency, the JPEG stays a JPEG
 
 
-# Run at the start of every process of the batch (a sitecustomize module on PYTHONPATH): a worker that opens a photo
-# named crash.jpg dies at once, as one killed for memory does.
+# Run at the start of every process of the batch (a sitecustomize module on PYTHONPATH), a local worker or a Ray
+# actor: the process that opens a photo named crash.jpg dies at once, as one killed for memory does.
 KILL_ON_CRASH_JPG = """
 import os, signal
 import retouch.io

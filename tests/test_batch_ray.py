@@ -25,6 +25,7 @@ from retouch.batching.outputs import upload
 from retouch.cli import main
 from retouch.io import load_image
 from imagegen import exif_bytes, exif_fields, srgb_profile
+from test_batch import KILL_ON_CRASH_JPG  # also run by every Python process Ray starts
 
 BOX = "20,16,24,20"
 PHOTOS = 5
@@ -132,20 +133,6 @@ def test_an_fsspec_url_is_an_output_folder(tmp_path: Path) -> None:
     )  # each output moved into place from its temporary name: none left
     again = retouch.batch("erase", tmp_path / "in", url, {"box": BOX}, workers=2, engine="ray")
     assert (again.done, again.skipped) == (0, PHOTOS)
-
-
-# A sitecustomize module (on PYTHONPATH, so run by every Python process Ray starts): the process that opens a photo
-# named crash.jpg dies at once, as one killed for memory does.
-KILL_ON_CRASH_JPG = """
-import os, signal
-import retouch.io
-real = retouch.io.load_image
-def load_image(source, *args, **kwargs):
-    if str(source).endswith("crash.jpg"):
-        os.kill(os.getpid(), signal.SIGKILL)
-    return real(source, *args, **kwargs)
-retouch.io.load_image = load_image
-"""
 
 
 def test_an_actor_that_dies_costs_its_photo_alone(tmp_path: Path) -> None:
