@@ -3,7 +3,8 @@
 The parent hands each worker one task over its own pipe, so it always knows which photo each worker holds: a
 worker that dies (killed for memory, a crash in native code) costs that photo alone, recorded as its failure,
 and a new worker takes its place. Workers are started with ``spawn`` (a fork of a parent that has started
-threads is unsafe) and ignore SIGINT, which the terminal sends to the whole process group: the parent decides.
+threads is unsafe) and ignore SIGINT and SIGTERM, which a terminal or a `kill` of the process group sends to
+every process: the parent decides.
 
 Stopping (Ctrl+C, SIGTERM, a caller's ``stop``): the parent raises a flag in shared memory; each worker's
 watcher thread turns it into ``retouch.cli.signals.stopping``, so the tool stops at its next progress report and
@@ -66,8 +67,10 @@ def run_local(
                     try:
                         outcome = worker.finished()
                     except (EOFError, OSError):  # it died with the photo: that photo fails, a new worker starts
-                        outcome = Outcome(FAILED, time.monotonic() - worker.given_at, "WorkerDied", worker.death())
                         remove_leftovers(task)
+                        if stop.is_set():  # killed with the rest of the batch: the photo is left for the next run
+                            return False
+                        outcome = Outcome(FAILED, time.monotonic() - worker.given_at, "WorkerDied", worker.death())
                         worker.connection.close()
                         pool[index] = _Worker.start(context, job, threads, halt)
                     on_outcome(task, outcome)
@@ -136,7 +139,8 @@ def _shut_down(pool: list[_Worker], halt: Any, on_outcome: OnOutcome) -> None:
 
 def _serve(job: Job, threads: int, connection: Connection, halt: Any, parent: int) -> None:
     """A worker process: tasks from ``connection`` until None, an outcome back for each."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for handled in (signal.SIGINT, signal.SIGTERM):  # sent to the whole group (Ctrl+C, a `kill -- -PGID`): the
+        signal.signal(handled, signal.SIG_IGN)  # parent stops the workers in order
     hold_threads(threads)
     from retouch.cli import signals
 
