@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 import retouch
+from retouch.batching.tools import batch_tool, flags_for
 from retouch.io import load_image
 from imagegen import exif_bytes, exif_fields, srgb_profile
 
@@ -308,3 +309,24 @@ def test_a_worker_that_dies_costs_its_photo_alone(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.rglob("*.*") if p.name[0] != "." and p.suffix != ".json") == [
         "p0.jpg", "p1.jpg", "p2.jpg", "q.png"]
     assert not temporaries(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("tool", "options"),
+    [
+        ("detext", {}),
+        ("replace-bg", {"with_": "blur", "model": "u2netp"}),
+        ("restore", {"faces": False}),
+        ("relight", {"light": ["point:x=0.2,y=0.2,color=#ff8000"], "model": "none"}),
+    ],
+)
+def test_every_tool_runs_as_a_batch_as_its_command_does(tmp_path: Path, tool: str, options: dict[str, object]) -> None:
+    inputs = tmp_path / "in"
+    shoot(inputs, count=1)
+    report = retouch.batch(tool, inputs, tmp_path / "out", options, workers=1)
+    assert (report.done, report.failures) == (2, [])
+    flags = flags_for(batch_tool(tool), options)
+    alone = run(tool, str(inputs / "p0.jpg"), "-o", str(tmp_path / "alone.png"), *flags)
+    assert alone.returncode == 0, alone.stderr
+    made = load_image(tmp_path / "out" / "p0.jpg").pixels.astype(int)
+    assert np.abs(made - load_image(tmp_path / "alone.png").pixels.astype(int)).mean() < 1.5  # JPEG against PNG
