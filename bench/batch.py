@@ -52,7 +52,6 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BE
 import argparse
 import importlib.util
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -66,6 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from machine import cpu_name
 from masks import benchmark_masks
 
 ROOT = BENCH.parent
@@ -126,16 +126,6 @@ class Folder:
     photos: Path
     masks: Path | None
     names: list[str] = field(default_factory=list)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def cores() -> int:

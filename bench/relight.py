@@ -16,7 +16,6 @@ relights a photo locally, so there is no rival to put beside it.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from machine import cpu_name
 from relight_scenes import angular_error_deg, cylinder, sphere
 
 from retouch.tools.relight import normal_map, relight, relight_geometry
@@ -47,16 +47,6 @@ LANDSCAPE_LIGHTS = [
     "dir:azimuth=160,elevation=30,color=#ffb060,intensity=1.2",
     "point:x=0.85,y=0.2,z=0.25,color=#60a0ff,intensity=2.5",
 ]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def normals_table() -> None:

@@ -56,6 +56,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from machine import cpu_name
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SR = SHARED / "eval" / "sr"
@@ -277,8 +279,7 @@ def targets(repeat: int, esrgan: Path | None, basicsr: Path | None, megapixel: b
     from retouch.types import Picture
 
     print("\n## Targets (issue 12)\n")
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"CPU: {cpu}; {os.cpu_count()} logical CPUs; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}")
+    print(f"CPU: {cpu_name()}; {os.cpu_count()} logical CPUs; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}")
     photo = rgb(SR / "set14" / "img_010_SRF_4_HR.png")[100:228, 100:228].copy()
     if esrgan is None or basicsr is None:
         print("- x4plus against the reference: skipped (give --reference and --basicsr)")
