@@ -20,10 +20,19 @@ from PIL import Image
 import retouch
 from retouch.batching.tools import batch_tool, flags_for
 from retouch.io import load_image
+from homes import private_home
 from imagegen import exif_bytes, exif_fields, srgb_profile
 
 RETOUCH = str(Path(sys.executable).with_name("retouch"))
 BOX = "20,16,24,20"
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every batch of a test, and the processes it starts, in a private home (``private_home``)."""
+    home = private_home(tmp_path / "home")
+    monkeypatch.setenv("RETOUCH_HOME", str(home))
+    return home
 
 
 def photo(seed: int, width: int = 96, height: int = 72) -> np.ndarray:

@@ -25,6 +25,7 @@ from retouch.batching.outputs import upload
 from retouch.cli import main
 from retouch.io import load_image
 from imagegen import exif_bytes, exif_fields, srgb_profile
+from homes import private_home
 from test_batch import KILL_ON_CRASH_JPG  # also run by every Python process Ray starts
 
 BOX = "20,16,24,20"
@@ -32,11 +33,15 @@ PHOTOS = 5
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray() -> Iterator[None]:
-    """One small Ray instance for the module: the batches find it initialised and use it as it is."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One small Ray instance for the module: the batches find it initialised and use it as it is. Its processes,
+    and the commands the tests start, use a private Retouch home (``homes.private_home``)."""
+    home = private_home(tmp_path_factory.mktemp("ray-home"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETOUCH_HOME", str(home))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        yield
+        ray.shutdown()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from homes import private_home
 from retouch.io import load_image, save_image
 from retouch.tools.detext import detext, find_text
 from retouch.types import Picture
@@ -133,7 +134,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([RETOUCH, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_the_command_erases_writes_the_mask_and_reports_the_lines(scene, tmp_path) -> None:
+def test_the_command_erases_writes_the_mask_and_reports_the_lines(scene, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RETOUCH_HOME", str(private_home(tmp_path / "home")))  # no timings: no estimate line
     _, with_text, drawn = scene
     source = save_image(Picture(with_text), tmp_path / "poster.png")
     done = run("detext", str(source), "-o", str(tmp_path / "clean.png"))
