@@ -39,3 +39,16 @@ def angular_error_deg(found: np.ndarray, truth: np.ndarray, where: np.ndarray) -
     """The mean angle between two normal maps over ``where``, in degrees."""
     cosine = np.clip(np.sum(found[where] * truth[where], axis=1), -1.0, 1.0)
     return float(np.degrees(np.arccos(cosine)).mean())
+
+
+def two_disks(width: int = 256, height: int = 192, radius: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two red disks on green, apart (the generated cutout network of tests/cutout_onnx.py takes both for the
+    subject): the HxWx3 uint8 photo and the masks of the left and the right disk."""
+    ys, xs = np.mgrid[0:height, 0:width]
+    left = (ys - height // 2) ** 2 + (xs - width * 3 // 11) ** 2 < radius**2
+    right = (ys - height // 2) ** 2 + (xs - width * 8 // 11) ** 2 < radius**2
+    rgb = np.empty((height, width, 3), np.float32)
+    rgb[:] = (0.25, 0.6, 0.3)
+    rgb[left | right] = (0.85, 0.15, 0.1)
+    rgb += np.random.default_rng(0).normal(0, 0.02, rgb.shape).astype(np.float32)
+    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8), left, right

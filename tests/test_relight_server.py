@@ -6,10 +6,14 @@ import base64
 import io
 
 import numpy as np
+import pytest
+from cutout_onnx import install_fake
 from e2e.harness import api_client, assert_error, upload
 from e2e.photos import encode
 from PIL import Image
+from relight_scenes import two_disks
 
+from retouch import Picture, relight
 from retouch.tools.relight.geometry import normal_map_rgb
 
 RGBA = np.zeros((60, 90, 4), np.uint8)
@@ -102,3 +106,71 @@ def test_tall_heights_are_not_clipped_in_the_maps() -> None:
     assert found["scale"] == 1.0 and 370 < height.max() < 400, height.max()
     flat = normal_map_rgb(np.array([[[0.0, 0.0, 1.0]]], np.float32))
     assert np.allclose(flat, [[[0.5, 0.5, 1.0]]])
+
+
+@pytest.fixture
+def fake_network(tmp_path, monkeypatch) -> None:
+    """The generated u2netp (red over green is the subject): both disks of ``two_disks`` without a click."""
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    install_fake("u2netp", monkeypatch)
+
+
+def _subject(client, doc: str, **fields: str) -> np.ndarray:
+    """The geometry's matte at the document's full size (256x192), as a bool mask."""
+    response = client.post(
+        f"/api/documents/{doc}/relight-geometry", data={"wait": "true", "pixels": str(256 * 192), **fields}
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["scale"] == 1.0
+    return data_url_pixels(result["subject"]) > 127
+
+
+def test_clicks_choose_the_subject_of_the_geometry(fake_network) -> None:
+    pixels, left, right = two_disks()
+    with api_client() as client:
+        doc = upload(client, encode(pixels, "PNG"), "disks.png")["id"]
+        found = _subject(client, doc)
+        clicked = _subject(client, doc, clicks="186,96,1")
+    assert found[left].mean() > 0.9 and found[right].mean() > 0.9  # the network's subject: both disks
+    assert clicked[right].mean() > 0.9 and not clicked[left].any()  # the clicked disk alone
+    assert clicked[~right].mean() < 0.01
+
+
+def test_apply_with_the_clicks_lights_the_previewed_subject(fake_network) -> None:
+    pixels, left, right = two_disks()
+    rim = "dir:azimuth=0,elevation=20,color=#ff8000,intensity=4,rim"
+    with api_client() as client:
+        doc = upload(client, encode(pixels, "PNG"), "disks.png")["id"]
+        subject = _subject(client, doc, clicks="69,96,1")
+        response = client.post(
+            "/api/relight",
+            files={"image": ("disks.png", encode(pixels, "PNG"), "image/png")},
+            data={"lights": rim, "clicks": "69,96,1"},
+        )
+        assert response.status_code == 200, response.text
+        with Image.open(io.BytesIO(response.content)) as image:
+            applied = np.asarray(image)
+    # the same picture lit over the preview's matte: the same pixels, so Apply lit the subject the page showed
+    expected = relight(Picture(pixels), rim, matte=subject).pixels
+    assert np.array_equal(applied, expected)
+    lift = (applied.astype(np.int16) - pixels)[:, :, 0]
+    left_edge, right_edge = left & ~np.roll(left, -4, axis=1), right & ~np.roll(right, -4, axis=1)
+    assert lift[left_edge].mean() > 10 and lift[right_edge].mean() < 0.2 * lift[left_edge].mean()
+
+
+@pytest.mark.parametrize(
+    ("clicks", "message"),
+    [("999,10,1", "outside"), ("10,10,0", "add a click on the object"), ("a,b,1", "clicks:"), ("5,5", "clicks:")],
+)
+def test_bad_clicks_answer_422_with_one_message(fake_network, clicks: str, message: str) -> None:
+    pixels, _, _ = two_disks()
+    with api_client() as client:
+        doc = upload(client, encode(pixels, "PNG"), "disks.png")["id"]
+        for response in (
+            client.post(f"/api/documents/{doc}/relight-geometry", data={"clicks": clicks, "wait": "true"}),
+            client.post("/api/relight", data={"document": doc, "clicks": clicks, "lights": "dir:rim", "wait": "true"}),
+        ):
+            text = assert_error(response, 422, "invalid_request")
+            assert message in text and "\n" not in text, text

@@ -17,6 +17,8 @@ from retouch.server.imaging import png_data_url
 from retouch.server.jobs import Job
 from retouch.server.routers.documents import ERRORS
 from retouch.server.routers.jobs import answer
+from retouch.server.routers.select import parse_object_clicks
+from retouch.server.routers.tools import ClicksField
 from retouch.server.schemas import JobInfo
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -43,6 +45,7 @@ async def relight_geometry(
     pixels: Annotated[
         int, Form(description="The maps' size in pixels (the aspect ratio is kept).", ge=1, le=MAX_PREVIEW_PIXELS)
     ] = PREVIEW_PIXELS,
+    clicks: ClicksField = None,
     wait: Annotated[bool, Form(description="Answer when the job is done.")] = False,
 ) -> JSONResponse:
     """A job whose result, once done, is the ``RelightGeometry`` schema: the maps' size (``width``, ``height``)
@@ -51,22 +54,32 @@ async def relight_geometry(
     plane (in units of ``height_unit`` map pixels, 16 bits over R, the high byte, and G), the ``subject``'s matte,
     the photo's colours (``albedo``, sRGB) and its ``alpha`` (or null); the ``shadow_map`` that shadows are
     marched over (``width``, ``height``, ``map`` packed the same way, ``unit``); the ``shading`` constants of
-    ``retouch.tools.relight.shading``; and each light kind's numbers with their defaults (``lights``)."""
+    ``retouch.tools.relight.shading``; and each light kind's numbers with their defaults (``lights``).
+    With ``clicks``, the subject is the object they select (``retouch.select``, ``source`` "matte"), as
+    POST /api/relight selects it from the same clicks."""
     doc = services.store.get(doc_id)
+    points = parse_object_clicks(clicks, (doc.width, doc.height)) if clicks and clicks.strip() else []
     if model not in ("auto", NO_MODEL):
         from retouch.tools.cutout.networks import resolve_model
 
         resolve_model(model)  # an unknown model, or one of another task, is refused now (4xx), not in the job
     job = services.jobs.submit(
         "relight-geometry",
-        lambda job: _geometry(services, doc, model, faces, detail, pixels, job),
+        lambda job: _geometry(services, doc, model, faces, detail, pixels, points, job),
         document=doc.id,
     )
     return await answer(services, job, wait)
 
 
 def _geometry(
-    services: Services, doc: Document, model: str, faces: bool, detail: float, pixels: int, job: Job
+    services: Services,
+    doc: Document,
+    model: str,
+    faces: bool,
+    detail: float,
+    pixels: int,
+    points: list[tuple[int, int, int]],
+    job: Job,
 ) -> dict[str, Any]:
     import cv2
 
@@ -75,8 +88,14 @@ def _geometry(
     from retouch.tools.relight.lights import defaults
 
     picture, _ = services.store.picture(doc)
+    device = services.settings.device
+    matte = None
+    if points:  # selected as the tool endpoints select (routers.tools.request_mask): Apply lights the same subject
+        from retouch.tools.select import select
+
+        matte = select(picture, points, device=device, progress=job.report)
     geometry = relight_geometry(
-        picture, model=model, faces=faces, detail=detail, device=services.settings.device, progress=job.report
+        picture, matte=matte, model=model, faces=faces, detail=detail, device=device, progress=job.report
     )
     job.report("encoding", 0, 1)
     small, albedo, scale = downscaled(geometry, picture.rgb_float(), pixels)

@@ -48,6 +48,14 @@ def parse_clicks(text: str | None, size: tuple[int, int]) -> list[tuple[int, int
     return points
 
 
+def parse_object_clicks(text: str, size: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Clicks that select an object, as a tool takes them: ``parse_clicks``, at least one of them on the object."""
+    points = parse_clicks(text, size)
+    if not any(label == 1 for _, _, label in points):
+        raise ApiError(422, "invalid_request", "clicks: add a click on the object (x,y,1)")
+    return points
+
+
 def parse_select_box(text: str | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
     if not text or not text.strip():
         return None

@@ -23,7 +23,7 @@ from retouch.server.jobs import Job
 from retouch.server.options import tool_arguments
 from retouch.server.routers.documents import ERRORS
 from retouch.server.routers.jobs import answer
-from retouch.server.routers.select import CLICKS_HELP, parse_clicks
+from retouch.server.routers.select import CLICKS_HELP, parse_clicks, parse_object_clicks
 from retouch.server.schemas import JobInfo, StrokeMask
 from retouch.server.services import Services, get_services
 from retouch.server.store import Document
@@ -74,9 +74,7 @@ def tool_router(spec: ToolSpec) -> APIRouter:
         if spec.uses_mask and mask is None and stroke_mask is None and not boxes and not clicked:
             raise ApiError(422, "invalid_request", "send a mask: 'mask' (an image), 'strokes', 'boxes' or 'clicks'")
         if clicked:  # the format and labels now; whether they fall inside the image once it is decoded
-            points = parse_clicks(clicks, (2**31 - 1, 2**31 - 1))
-            if not any(label == 1 for _, _, label in points):
-                raise ApiError(422, "invalid_request", "clicks: add a click on the object (x,y,1)")
+            parse_object_clicks(clicks, (2**31 - 1, 2**31 - 1))
         mask_file = await mask.read() if mask is not None else None
         masks = {"mask_file": mask_file, "strokes": stroke_mask, "boxes": boxes} if spec.uses_mask else None
         if clicked:

@@ -29,7 +29,7 @@ class RelightOptions(form_model("RelightFields", RELIGHT_OPTIONS)):  # type: ign
 
 def run(
     picture: Picture,
-    _mask: np.ndarray | None,  # the subject is found by the tool
+    mask: np.ndarray | None,  # the subject selected by clicks, or None: the tool finds it
     options: BaseModel,
     device: str,
     progress: ProgressCallback,
@@ -37,7 +37,8 @@ def run(
 ) -> Picture:
     from retouch.tools.relight import relight
 
-    return relight(picture, **tool_arguments(RELIGHT_OPTIONS, options), device=device, progress=progress)
+    arguments = tool_arguments(RELIGHT_OPTIONS, options)
+    return relight(picture, **arguments, matte=mask, device=device, progress=progress)
 
 
 def engines() -> dict[str, bool]:
@@ -58,4 +59,5 @@ SPEC = ToolSpec(
     uses_mask=False,
     engines=engines,
     fields=RELIGHT_OPTIONS,
+    takes_clicks=True,
 )

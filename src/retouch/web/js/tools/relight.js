@@ -1,14 +1,24 @@
 // The Relight tool: click the photo to add a light, drag it, set its colour, strength and height, and see the
 // photo lit as the pointer moves (WebGL in the page, relight-gl.js, fed the server's geometry of the photo once);
-// "Apply" renders it at full size on the server (POST /api/relight) with the same lights.
+// "Apply" renders it at full size on the server (POST /api/relight) with the same lights. With "Click selects the
+// subject" on, a click selects the subject instead (select.js); the shape is then asked again with those clicks,
+// and Apply sends them too, so the server lights the subject the preview showed.
 
 import { fieldOf } from "./fields.js";
 import { MAX_LIGHTS, RelightRenderer } from "./relight-gl.js";
+import { createSelection } from "./select.js";
 
 const PANEL = `
   <h2>Relight</h2>
   <p>Click the photo to add a light; drag it to move it. Rim lights sit behind the subject and trace its outline.</p>
   <p data-state role="status"></p>
+  <label class="check">
+    <input type="checkbox" data-click-select> Click selects the subject (Shift adds, Alt takes out)
+  </label>
+  <p data-selected aria-live="polite"></p>
+  <div class="row">
+    <button type="button" class="btn outline" data-clear-selection hidden title="Light the subject found by itself">Clear selection</button>
+  </div>
   <div class="row" data-light-list></div>
   <div data-light-fields hidden>
     <label class="field">
@@ -65,6 +75,7 @@ export function createRelight(app) {
   const shadows = $("[data-shadows]");
   const runButton = $("[data-run]");
   const clearButton = $("[data-clear]");
+  const clearSelectionButton = $("[data-clear-selection]");
   const viewer = app.viewer;
 
   let lights = []; // the panel's lights: kind, x, y (fractions of the frame), z, azimuth, elevation, colour...
@@ -77,7 +88,10 @@ export function createRelight(app) {
   let failedFor = null; // a version whose shape could not be had: not asked for again
   let frame = 0;
 
-  const docKey = () => (app.doc ? `${app.doc.id}:${app.doc.version}` : null);
+  // the selected subject's clicks, or "" for the subject the server finds by itself
+  const subjectClicks = () => (selection.mask ? selection.field() : "");
+  // what the preview is of: a version of the document and its subject
+  const docKey = () => (app.doc ? `${app.doc.id}:${app.doc.version}:${subjectClicks()}` : null);
   const active = () => app.tool === tool;
 
   // The spec the server reads (retouch.tools.relight.lights): only what differs from its defaults.
@@ -100,10 +114,13 @@ export function createRelight(app) {
 
   const draw = () => {
     frame = 0;
-    if (!active() || !renderer) return;
-    renderer.render(placed(), Number(ambient.value) / 100, shadows.checked);
-    viewer.preview = renderer.canvas;
-    viewer.marks = lights.map((light, i) => ({ x: light.x * app.doc.width, y: light.y * app.doc.height, colour: light.color, selected: i === chosen }));
+    if (!active()) return;
+    viewer.maskLayer = selection.active ? selection.mask : null; // shown while clicks select, over the preview
+    if (renderer) {
+      renderer.render(placed(), Number(ambient.value) / 100, shadows.checked);
+      viewer.preview = renderer.canvas;
+      viewer.marks = lights.map((light, i) => ({ x: light.x * app.doc.width, y: light.y * app.doc.height, colour: light.color, selected: i === chosen }));
+    }
     viewer.requestRender();
   };
   const redraw = () => {
@@ -141,6 +158,8 @@ export function createRelight(app) {
     const ready = Boolean(app.doc) && !app.busy;
     runButton.disabled = !ready || !renderer || lights.length === 0;
     clearButton.disabled = lights.length === 0 || app.busy;
+    clearSelectionButton.hidden = selection.clicks.length === 0;
+    clearSelectionButton.disabled = app.busy;
     panel.dataset.lights = String(lights.length);
     panel.dataset.ready = String(Boolean(renderer) && shapeOf === docKey());
     if (active() && ready && shapeOf !== docKey() && failedFor !== docKey() && !loading) prepare();
@@ -156,18 +175,20 @@ export function createRelight(app) {
   const prepare = async () => {
     const doc = app.doc;
     const key = docKey();
+    const clicks = subjectClicks();
     renderer = null;
     viewer.preview = null;
     state.textContent = "Finding the subject's shape…";
     loading = app.withBusy("Preparing the light", async () => {
-      let job = await app.api.relightGeometry(doc.id, {});
+      let job = await app.api.relightGeometry(doc.id, { clicks });
       app.job = job;
       app.busyPill.cancellable();
       job = await app.api.waitFor(job, (j) => app.busyPill.progress(j));
       defaults = job.result.lights;
       renderer = await RelightRenderer.create(job.result);
       shapeOf = key;
-      const subject = job.result.source === "none" ? "no subject found: the photo is lit as a flat plane" : "subject found";
+      const found = job.result.source === "none" ? "no subject found: the photo is lit as a flat plane" : "subject found";
+      const subject = clicks ? "the selected subject" : found;
       state.textContent = `Ready (${subject}). Click the photo to add a light.`;
     });
     await loading;
@@ -228,6 +249,11 @@ export function createRelight(app) {
     chosen = -1;
     sync();
   });
+  const selection = createSelection(app, panel, sync, { keepWhenOff: true });
+  clearSelectionButton.addEventListener("click", () => {
+    selection.clear();
+    sync();
+  });
 
   const remove = () => {
     if (chosen < 0) return false;
@@ -239,11 +265,17 @@ export function createRelight(app) {
 
   const run = async () => {
     if (runButton.disabled) return;
-    const fields = { lights: placed().map(specOf).join(";"), ambient: String(Number(ambient.value) / 100), shadows: String(shadows.checked) };
+    const fields = {
+      lights: placed().map(specOf).join(";"),
+      ambient: String(Number(ambient.value) / 100),
+      shadows: String(shadows.checked),
+      clicks: subjectClicks(),
+    };
     const ok = await app.runTool("relight", fields, "Relighting");
     if (ok) {
       lights = [];
       chosen = -1;
+      selection.clear(); // the lit photo is a new version: its subject is found afresh, or clicked again
     }
     sync();
   };
@@ -268,6 +300,7 @@ export function createRelight(app) {
     reset() {
       lights = [];
       chosen = -1;
+      selection.clear();
       renderer = null;
       shapeOf = null;
       state.textContent = "";
@@ -276,6 +309,7 @@ export function createRelight(app) {
     busyChanged: sync,
 
     pointerDown(point) {
+      if (selection.active) return selection.pointerDown(point);
       if (!renderer || app.busy) return false;
       const hit = nearest(point);
       if (hit >= 0) {

@@ -2,7 +2,7 @@
 // object under it (POST /api/documents/{id}/select), Shift-click adds another object or part, Alt-click takes a
 // part out. The selection is shown as a mask; Cleanup erases it (POST /api/erase with the mask), and "Cut out"
 // keeps only it (POST /api/cutout with the same clicks, which the server selects again: the same clicks give the
-// same mask).
+// same mask). Relight uses the same selection for the subject its lights follow.
 
 import { maskCanvas } from "../maskcanvas.js";
 
@@ -12,8 +12,9 @@ export const SELECT_FIELDS = `
   </label>
   <p data-selected aria-live="polite"></p>`;
 
-// The selection of one panel that holds SELECT_FIELDS; `changed` is called whenever it changes.
-export function createSelection(app, panel, changed) {
+// The selection of one panel that holds SELECT_FIELDS; `changed` is called whenever it changes. `keepWhenOff`:
+// switching clicks off keeps the selection (Relight lights it while clicks place lights again).
+export function createSelection(app, panel, changed, { keepWhenOff = false } = {}) {
   const toggle = panel.querySelector("[data-click-select]");
   const note = panel.querySelector("[data-selected]");
   const held = { shift: false, alt: false }; // the pointer events carry no modifiers: the keys are watched here
@@ -80,7 +81,7 @@ export function createSelection(app, panel, changed) {
   };
 
   toggle.addEventListener("change", () => {
-    selection.clear();
+    if (!keepWhenOff) selection.clear();
     changed();
   });
   return selection;
