@@ -209,9 +209,12 @@ def write_failures(outdir: Location, failures: list[Failure]) -> None:
 
 
 def pool_size(worker_gb: float, tasks: int, workers: int | None, threads: int | None) -> tuple[int, int]:
-    """(workers, threads each): by default one worker per core, fewer where memory would not hold them (each
-    needs ``worker_gb``) or where there are fewer photos; the cores shared out among them."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """(workers, threads each): by default one worker per core (``default_threads``: the CPUs this process may
+    run on, or $RETOUCH_THREADS), fewer where memory would not hold them (each needs ``worker_gb``) or where there
+    are fewer photos; the cores shared out among them."""
+    from retouch.models.runtime import default_threads
+
+    cores = default_threads()
     if workers is not None and workers < 1:
         raise InvalidInput(f"--workers must be at least 1, got {workers}")
     if threads is not None and threads < 1:

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from retouch.batching.outputs import Location, join, read_bytes, write_bytes
-from retouch.batching.sources import Source, _is_image_name
+from retouch.batching.sources import Source, is_image_name
 from retouch.batching.tools import ALPHA, MASK, BatchTool
 from retouch.errors import InvalidInput, RetouchError
 from retouch.io.formats import FORMATS, format_for_path, format_named
@@ -94,7 +94,7 @@ def _mask_index(folder: Path) -> dict[PurePosixPath, Path]:
     for root, folders, files in os.walk(folder):
         folders.sort()
         for name in sorted(files):
-            if _is_image_name(name):
+            if is_image_name(name):
                 path = Path(root) / name
                 index.setdefault(PurePosixPath(path.relative_to(folder).with_suffix("").as_posix()), path)
     return index

@@ -47,13 +47,13 @@ def _images_under(folder: Path, exclude: Path | None) -> list[Path]:
         here = Path(root)
         # pruned in place so that os.walk does not enter hidden folders or the output folder
         folders[:] = sorted(name for name in folders if not name.startswith(".") and not _same(here / name, exclude))
-        found.extend(here / name for name in sorted(files) if not name.startswith(".") and _is_image_name(name))
+        found.extend(here / name for name in sorted(files) if not name.startswith(".") and is_image_name(name))
     return found
 
 
 def _from_glob(pattern: str, exclude: Path | None) -> list[Source]:
     matches = [Path(p) for p in glob.glob(pattern, recursive=True)]
-    files = [p for p in matches if p.is_file() and _is_image_name(p.name) and not _inside(p, exclude)]
+    files = [p for p in matches if p.is_file() and is_image_name(p.name) and not _inside(p, exclude)]
     if not matches:
         raise InvalidInput(f"no file matches {pattern}")
     base = Path(_literal_prefix(pattern))
@@ -92,7 +92,7 @@ def _literal_prefix(pattern: str) -> str:
     return head[: head.rfind(os.sep) + 1] or "." if os.sep in head else "."
 
 
-def _is_image_name(name: str) -> bool:
+def is_image_name(name: str) -> bool:
     try:
         format_for_path(name)
     except RetouchError:

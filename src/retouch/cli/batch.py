@@ -154,7 +154,9 @@ def print_line(text: str) -> None:
 
 
 def say_failure(task: Task, outcome: Outcome, write: Callable[[str], None]) -> None:
-    if outcome.status == "failed":
+    from retouch.batching.worker import FAILED
+
+    if outcome.status == FAILED:
         write(f"retouch: failed: {task.source.path}: {outcome.error_type}: {outcome.message}")
 
 
