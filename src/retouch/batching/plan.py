@@ -16,7 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from retouch.batching.outputs import Location, join, read_bytes, write_bytes
-from retouch.batching.sources import Source, is_image_name
+from retouch.batching.sources import Source
+from retouch.io.formats import is_image_name
 from retouch.batching.tools import ALPHA, MASK, BatchTool
 from retouch.errors import InvalidInput, RetouchError
 from retouch.io.formats import FORMATS, format_for_path, format_named

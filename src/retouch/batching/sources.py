@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from retouch.errors import InvalidInput, RetouchError
-from retouch.io.formats import format_for_path
+from retouch.errors import InvalidInput
+from retouch.io.formats import is_image_name
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")  # a list file: one image path per line ('#' starts a comment)
 GLOB_CHARACTERS = frozenset("*?[")
@@ -90,14 +90,6 @@ def _literal_prefix(pattern: str) -> str:
     cut = min((pattern.index(c) for c in GLOB_CHARACTERS if c in pattern), default=len(pattern))
     head = pattern[:cut]
     return head[: head.rfind(os.sep) + 1] or "." if os.sep in head else "."
-
-
-def is_image_name(name: str) -> bool:
-    try:
-        format_for_path(name)
-    except RetouchError:
-        return False
-    return True
 
 
 def _same(path: Path, other: Path | None) -> bool:

@@ -20,7 +20,6 @@ from retouch.cli.common import (
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
-from retouch.errors import RetouchError
 from retouch.tools.options.detext import ENGINE, GROW, KEEP, SEED
 
 if TYPE_CHECKING:
@@ -128,19 +127,12 @@ def remove_folder_watermark(
     same name in ``outdir`` (made if missing), each output checked before any work."""
     from retouch.errors import InvalidInput
     from retouch.io import load_image
-    from retouch.io.formats import format_for_path
+    from retouch.io.formats import is_image_name
     from retouch.tools.detext.watermark import remove_shared_watermark
 
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder")
-    sources = []
-    for path in sorted(folder.iterdir()):
-        try:
-            format_for_path(path)
-        except RetouchError:
-            continue  # not an image file name
-        if path.is_file():
-            sources.append(path)
+    sources = [path for path in sorted(folder.iterdir()) if is_image_name(path.name) and path.is_file()]
     if outdir.exists() and not outdir.is_dir():
         raise InvalidInput(f"{outdir} is not a folder")
     if outdir.resolve() == folder.resolve():

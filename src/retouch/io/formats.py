@@ -88,6 +88,12 @@ def format_for_path(path: str | os.PathLike[str], override: str | None = None) -
     return FORMATS[canonical]
 
 
+def is_image_name(name: str | os.PathLike[str]) -> bool:
+    """True when the file name's extension names a format Retouch reads and writes (folder scans use it)."""
+    suffix = Path(name).suffix.lower()
+    return bool(suffix) and suffix.lstrip(".") in _ALIASES
+
+
 def sniff(data: bytes) -> ImageFormat | None:
     """The format the first bytes announce, or None when they match no format Retouch reads."""
     head = data[:32]
