@@ -1,7 +1,7 @@
 """Suite-wide: in CI a test may not skip because ``../shared`` or Chromium is missing (see ``shared_data``); the
 one headless browser of a session, for the browser tests wherever they are; a signing certificate and key for the
 Content Credentials every edited output gets, so that no test creates one in the user's Retouch home (nor
-prints the notice that goes with it).
+prints the notice that goes with it); the tiny random diffusion model of the generative tools' tests.
 
 The tests that use the shared photos and weights skip with a reason naming the folder; with ``CI`` set the hook
 below turns exactly those skips into failures. The browser fixture calls ``shared_data.unavailable``.
@@ -71,3 +71,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if is_missing_requirement(reason):
         report.outcome = "failed"
         report.longrepr = f"CI is set, so this cannot be skipped: {reason}"
+
+
+@pytest.fixture(scope="session")
+def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The tiny random diffusion model's files (tests/diffusion_tiny.py), written once per run."""
+    import diffusion_tiny
+
+    return diffusion_tiny.write_model(tmp_path_factory.mktemp("tiny-diffusion"))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, offline Retouch home, tmp_path / "home" (modules may define their own)."""
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def only_tiny(home: Path, tiny_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, offline Retouch home whose catalogue's only generative row is the tiny model, not pulled yet;
+    answers the home."""
+    import diffusion_tiny
+
+    from retouch.models import registry
+
+    for name in [n for n, s in registry._REGISTRY.items() if s.task == "generate"]:
+        monkeypatch.delitem(registry._REGISTRY, name)
+    monkeypatch.setitem(registry._REGISTRY, diffusion_tiny.NAME, diffusion_tiny.spec_for(tiny_files))
+    return home
+
+
+@pytest.fixture
+def tiny(only_tiny: Path, tiny_files: dict[str, Path]) -> str:
+    """The tiny model in that home as ``retouch models pull`` leaves it; answers its name."""
+    import diffusion_tiny
+
+    diffusion_tiny.install(only_tiny, tiny_files)
+    return diffusion_tiny.NAME

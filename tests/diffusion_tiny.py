@@ -119,7 +119,9 @@ def write_model(folder: Path, seed: int = 0, safety_threshold: float | None = No
     return paths
 
 
-def spec_for(paths: dict[str, Path], name: str = NAME, sampler: str = "lcm") -> ModelSpec:
+def spec_for(
+    paths: dict[str, Path], name: str = NAME, sampler: str = "lcm", guidance: float = 0.0
+) -> ModelSpec:
     """The registry row of files written by ``write_model``, each pinned by its sha256 and size."""
     files = tuple(
         WeightFile(
@@ -140,6 +142,7 @@ def spec_for(paths: dict[str, Path], name: str = NAME, sampler: str = "lcm") -> 
         "feature_extractor": json.dumps(FEATURE_EXTRACTOR),
         "sampler": sampler,
         "default_steps": 2,
+        "guidance": guidance,
     }
     return ModelSpec(
         name=name,
@@ -152,3 +155,14 @@ def spec_for(paths: dict[str, Path], name: str = NAME, sampler: str = "lcm") -> 
         description="A tiny random latent-diffusion model for tests.",
         arch_params=params,
     )
+
+
+def install(home: Path, paths: dict[str, Path], name: str = NAME) -> ModelSpec:
+    """The files of ``write_model`` copied into the model cache of the Retouch home ``home``, as ``retouch models
+    pull`` leaves them; returns their row (the caller registers it)."""
+    spec = spec_for(paths, name)
+    folder = home / "models" / spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, path in paths.items():
+        (folder / filename).write_bytes(path.read_bytes())
+    return spec

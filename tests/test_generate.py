@@ -4,7 +4,6 @@ and put in a temporary model cache as if pulled: the real loading code, the API 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +27,6 @@ TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedi
 
 class Stop(Exception):
     pass
-
-
-@pytest.fixture(scope="session")
-def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return diffusion_tiny.write_model(tmp_path_factory.mktemp("tiny-diffusion"))
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def tiny(home: Path, tiny_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The tiny model registered and in the cache, as ``retouch models pull`` leaves it."""
-    spec = diffusion_tiny.spec_for(tiny_files)
-    folder = home / "models" / spec.name
-    folder.mkdir(parents=True)
-    for name, path in tiny_files.items():
-        (folder / name).write_bytes(path.read_bytes())
-    monkeypatch.setitem(registry._REGISTRY, spec.name, spec)
-    yield spec.name
 
 
 def test_same_seed_same_image_and_another_seed_another(tiny: str) -> None:
@@ -158,7 +133,7 @@ def test_without_the_extra_the_error_names_the_pip_command(
 
 
 @pytest.mark.parametrize(
-    ("size", "steps", "seed"), [((60, 64), None, 0), ((64, 4096), None, 0), ((64, 64), 0, 0), ((64, 64), 9, 0),
+    ("size", "steps", "seed"), [((60, 64), None, 0), ((64, 4096), None, 0), ((64, 64), 0, 0), ((64, 64), 51, 0),
                                 ((64, 64), None, -1)]
 )
 def test_bad_options_are_refused(tiny: str, size: tuple[int, int], steps: int | None, seed: int) -> None:
@@ -204,3 +179,28 @@ def test_import_retouch_loads_no_diffusion_library() -> None:
     code = "import sys, retouch; print([m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_cpu_precision_is_honoured_and_auto_is_float32_without_native_bfloat16(
+    tiny: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from retouch.models import runtime
+
+    spec = registry.get_spec(tiny)
+    fp32 = backend.load_model(spec, device="cpu", precision="fp32")
+    bf16 = backend.load_model(spec, device="cpu", precision="bf16")
+    for model, dtype in ((fp32, torch.float32), (bf16, torch.bfloat16)):
+        pipe = model.text2image
+        assert {pipe.unet.dtype, pipe.vae.dtype, pipe.text_encoder.dtype} == {dtype}
+    # a CPU without AVX-512 BF16 or AMX (an AVX2-only EPYC) runs float32 by default
+    monkeypatch.setattr(runtime, "cpu_has_bf16", lambda: False)
+    assert backend.load_model(spec, device="cpu").text2image.unet.dtype == torch.float32
+    image = fp32.text_to_image("a dog", width=64, height=64, steps=1, seed=3)
+    assert image.shape == (64, 64, 3) and np.isfinite(image).all()
+
+
+def test_an_unknown_precision_is_one_clear_error(tiny: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^unknown precision 'fp16'; choose one of: auto, fp32, bf16$"):
+        backend.load_model(registry.get_spec(tiny), device="cpu", precision="fp16")

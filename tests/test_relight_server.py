@@ -174,3 +174,28 @@ def test_bad_clicks_answer_422_with_one_message(fake_network, clicks: str, messa
         ):
             text = assert_error(response, 422, "invalid_request")
             assert message in text and "\n" not in text, text
+
+
+@pytest.mark.parametrize(("model", "selects_with"), [("u2netp", "u2netp"), ("none", None)])
+def test_clicks_select_with_the_panels_subject_model(fake_network, monkeypatch, model: str, selects_with) -> None:
+    """The preview's geometry and Apply select the clicked subject with the model the panel chose, as
+    ``retouch relight --click --model`` does ("none" lights the frame flat: its clicks use select's default)."""
+    import retouch.tools.select as selecting
+
+    used = []
+    real = selecting.select
+
+    def recording(picture, points, box=None, *, model=None, **rest):
+        used.append(model)
+        return real(picture, points, box, model=model, **rest)
+
+    monkeypatch.setattr(selecting, "select", recording)
+    pixels, _, _ = two_disks()
+    with api_client() as client:
+        doc = upload(client, encode(pixels, "PNG"), "disks.png")["id"]
+        _subject(client, doc, clicks="69,96,1", model=model)
+        response = client.post(
+            "/api/relight", data={"document": doc, "clicks": "69,96,1", "model": model, "lights": "dir:rim", "wait": "true"}
+        )
+        assert response.status_code == 200, response.text
+    assert used == [selects_with, selects_with]

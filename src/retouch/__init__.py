@@ -38,6 +38,7 @@ _LAZY = {
     "select": "retouch.tools.select",
     "generate": "retouch.tools.generate",
     "uncrop": "retouch.tools.uncrop",
+    "reimagine": "retouch.tools.reimagine",
     "batch": "retouch.batching.api",
     "load_image": "retouch.io",
     "save_image": "retouch.io",
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from retouch.tools.select import select
     from retouch.tools.generate import generate
     from retouch.tools.uncrop import uncrop
+    from retouch.tools.reimagine import reimagine
     from retouch.batching.api import batch
     from retouch.io import load_image, save_image
     from retouch.models.registry import list_models

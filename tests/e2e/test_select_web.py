@@ -133,3 +133,42 @@ def test_erasing_a_selection_also_erases_the_strokes_painted_beside_it(browser, 
         changed = np.abs(after[160:181, 30:111, :3].astype(int) - before[160:181, 30:111, :3]).max(axis=2) > 0
         assert changed.mean() > 0.5  # ...and the stroke beside it
         assert page.evaluate("window.retouch.viewer.strokes.length") == 0
+
+
+def test_on_a_phone_the_next_click_buttons_add_and_take_out(browser, tmp_path, monkeypatch) -> None:
+    """A phone has no Shift or Alt: "Next click" Add and Take out do their work for taps (390x844, touch)."""
+    from e2e.conftest import ARTIFACTS, PHONE, editor_page
+    from e2e.test_editor import open_photo
+
+    monkeypatch.setenv("RETOUCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETOUCH_OFFLINE", "1")
+    install_fake("u2netp", monkeypatch)
+    picture, _, _ = two_objects()
+    photo = tmp_path / "objects.png"
+    Image.fromarray(picture.pixels).save(photo)
+    with live_server() as url, editor_page(browser, url, **PHONE) as page:
+        open_photo(page, photo)
+        panel = page.locator("section.panel:visible")
+        roles = panel.locator("[data-click-roles]")
+        assert roles.is_hidden()  # only while clicks select
+        panel.get_by_label("Click selects an object").tap()
+        assert roles.is_visible()
+
+        def tap(x: int, y: int, clicks: int) -> None:
+            page.touchscreen.tap(*to_page(view_transform(page), x, y))
+            page.wait_for_selector(f"section.panel[data-clicks='{clicks}']", state="attached")
+            page.wait_for_function("window.retouch.viewer.maskLayer !== null", timeout=60000)
+            settled(page, 0)
+
+        tap(*SQUARE, clicks=1)
+        assert selected_at(page, *SQUARE) and not selected_at(page, *DISK)
+        add = roles.get_by_role("button", name="Add")
+        box = add.bounding_box()
+        assert box is not None and box["height"] >= 44, box  # a finger's target
+        add.tap()
+        tap(*DISK, clicks=2)
+        assert selected_at(page, *SQUARE) and selected_at(page, *DISK)
+        page.screenshot(path=str(ARTIFACTS / "select-phone-added.png"))
+        roles.get_by_role("button", name="Take out").tap()
+        tap(*DISK, clicks=3)
+        assert selected_at(page, *SQUARE) and not selected_at(page, *DISK)

@@ -19,6 +19,7 @@ from retouch.cli import models as models_cli
 from retouch.cli.detext import detext_command
 from retouch.cli.erase import erase_command
 from retouch.cli.generate import generate_command, uncrop_command
+from retouch.cli.reimagine import reimagine_command
 from retouch.cli.relight import relight_command
 from retouch.cli.restore import restore_command
 from retouch.cli.serve import serve_command
@@ -52,6 +53,7 @@ app.command("restore")(restore_command)
 app.command("relight")(relight_command)
 app.command("generate")(generate_command)
 app.command("uncrop")(uncrop_command)
+app.command("reimagine")(reimagine_command)
 app.command("serve")(serve_command)
 # The tool's own options follow the batch's: passed through to the tool's command, which checks them.
 app.command("batch", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(batch_command)

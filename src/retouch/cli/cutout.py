@@ -19,7 +19,22 @@ from retouch.cli.common import (
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
-from retouch.tools.options.cutout import BG_COLOR, BLUR, CROP, FIT, HARMONIZE, MARGIN, MASK_ONLY, MODEL, REFINE, SHADOW
+from retouch.tools.options.cutout import (
+    BG_COLOR,
+    BLUR,
+    CROP,
+    DIFFUSION_MODEL,
+    FIT,
+    HARMONIZE,
+    MARGIN,
+    MASK_ONLY,
+    MODEL,
+    PROMPT,
+    PROMPT_SEED,
+    REFINE,
+    SHADOW,
+)
+from retouch.tools.options.generate import STEPS
 
 Model = flag(MODEL)
 Output = typer.Option("--output", "-o", help="Output file; its extension picks the format (PNG/WebP keep alpha).")
@@ -87,13 +102,17 @@ def replace_bg_command(
     ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="The photo whose background to replace.")],
     with_: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--with",
             "-w",
             help="The new background: a colour (white, #1e90ff, 30,144,255), an image file, 'blur' or 'transparent'.",
         ),
-    ],
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        flag(PROMPT, help="Instead of --with: a background a diffusion model makes from this description."),
+    ] = None,
     output: Annotated[Path | None, Output] = None,
     fit: Annotated[str, flag(FIT)] = FIT.default,
     blur: Annotated[float | None, flag(BLUR, help="With --with blur: Gaussian sigma in pixels.")] = BLUR.default,
@@ -102,28 +121,50 @@ def replace_bg_command(
     ] = not HARMONIZE.default,
     shadow: Annotated[bool, flag(SHADOW)] = SHADOW.default,
     model: Annotated[str, Model] = MODEL.default,
+    diffusion_model: Annotated[
+        str, flag(DIFFUSION_MODEL, help=DIFFUSION_MODEL.help.replace("With background=prompt", "With --prompt"))
+    ] = DIFFUSION_MODEL.default,
+    steps: Annotated[int | None, flag(STEPS, help="With --prompt, the diffusion model's option. " + STEPS.help)]
+    = STEPS.default,
+    seed: Annotated[
+        int, flag(PROMPT_SEED, help="With --prompt: the model's seed (the same prompt and seed, the same background).")
+    ] = PROMPT_SEED.default,
     device: Annotated[str, DeviceOption] = "auto",
     quality: Annotated[int | None, QualityOption] = None,
     overwrite: Annotated[bool, OverwriteOption] = False,
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
-    """Replace the background with a colour, an image, a blurred copy of the photo, or transparency."""
+    """Replace the background with a colour, an image, a blurred copy of the photo, transparency, or one made
+    from a prompt."""
+    from retouch.errors import InvalidInput
     from retouch.io import load_image
     from retouch.tools import estimate
     from retouch.tools.cutout import replace_background
 
+    if (with_ is None) == (prompt is None):
+        raise InvalidInput("give the new background: --with (a colour, an image file, blur, transparent) or --prompt")
+    if prompt is not None:
+        from retouch.tools.generate.refusals import check_prompt
+
+        if no_provenance:
+            raise InvalidInput("a generated background always carries its provenance marks: drop --no-provenance")
+        check_prompt(prompt)  # refused before the output is even checked
     target = output_path(image, output, "newbg")
-    if output is None and with_.strip().lower() == "transparent":
+    if output is None and with_ is not None and with_.strip().lower() == "transparent":
         target = target.with_suffix(".png")
     checked_output(target, overwrite=overwrite)
     picture = load_image(image)
-    plan = estimate.try_for_tool("replace-bg", picture.size, {"model": model}, device=device)
+    plan = estimate.try_for_tool("replace-bg", picture.size, {"model": model, "prompt": prompt}, device=device)
     result = run_tool(
         ctx,
         "replace-bg",
         lambda progress: replace_background(
             picture,
             with_,
+            prompt=prompt,
+            diffusion_model=diffusion_model,
+            steps=steps,
+            seed=seed,
             fit=fit,
             blur=blur,
             harmonize=not no_harmonize,

@@ -20,7 +20,10 @@ from retouch.cli.common import (
 )
 from retouch.cli.options import flag
 from retouch.cli.running import run_tool
-from retouch.tools.options.erase import ENGINE, FEATHER, GROW, SEED, STRATEGY
+from retouch.tools.options.erase import ENGINE, FEATHER, GROW, PROMPT, SEED, STRATEGY
+from retouch.tools.options.generate import MODEL, STEPS
+
+WITH_PROMPT = "With --prompt, the diffusion model's option. "
 
 
 def erase_command(
@@ -41,7 +44,11 @@ def erase_command(
     feather: Annotated[float | None, flag(FEATHER)] = FEATHER.default,
     strategy: Annotated[str, flag(STRATEGY)] = STRATEGY.default,
     device: Annotated[str, DeviceOption] = "auto",
-    seed: Annotated[int, flag(SEED)] = SEED.default,
+    seed: Annotated[int, flag(SEED, help="Seed of the patch engine's random search, or of the model with --prompt.")]
+    = SEED.default,
+    prompt: Annotated[str | None, flag(PROMPT)] = PROMPT.default,
+    model: Annotated[str, flag(MODEL, help=WITH_PROMPT + MODEL.help)] = MODEL.default,
+    steps: Annotated[int | None, flag(STEPS, help=WITH_PROMPT + STEPS.help)] = STEPS.default,
     resize_mask: Annotated[
         bool, typer.Option("--resize-mask", help="Scale a mask of another size to the image.")
     ] = False,
@@ -49,7 +56,8 @@ def erase_command(
     overwrite: Annotated[bool, OverwriteOption] = False,
     no_provenance: Annotated[bool, NoProvenanceOption] = False,
 ) -> None:
-    """Erase what the mask or boxes cover, filling it with what plausibly lies behind."""
+    """Erase what the mask or boxes cover, filling it with what plausibly lies behind (or, with --prompt, with
+    what the prompt describes)."""
     from retouch import masks
     from retouch.errors import InvalidInput
     from retouch.io import load_image
@@ -60,6 +68,12 @@ def erase_command(
     if not mask and not box and not clicks:
         raise InvalidInput("nothing to erase: give --mask FILE, --box x,y,w,h or --click x,y")
     boxes = [masks.parse_box(text) for text in box or []]
+    if prompt is not None:
+        from retouch.tools.generate.refusals import check_prompt
+
+        if no_provenance:
+            raise InvalidInput("a generative fill always carries its provenance marks: drop --no-provenance")
+        check_prompt(prompt)  # refused before the output is even checked
     target = checked_output(output_path(image, output, "erased"), overwrite=overwrite)
     picture = load_image(image)
     parts = [masks.load_mask(path, picture.size, resize=resize_mask) for path in mask or []]
@@ -70,9 +84,8 @@ def erase_command(
 
         parts.append(select(picture, clicks, device=device))
     hole = masks.combine(parts)
-    plan = estimate.try_for_tool(
-        "erase", picture.size, {"engine": engine, "grow": grow, "strategy": strategy}, mask=hole, device=device
-    )
+    options = {"engine": engine, "grow": grow, "strategy": strategy, "prompt": prompt}
+    plan = estimate.try_for_tool("erase", picture.size, options, mask=hole, device=device)
     result = run_tool(
         ctx,
         "erase",
@@ -85,6 +98,9 @@ def erase_command(
             strategy=strategy,
             device=device,
             seed=seed,
+            prompt=prompt,
+            model=model,
+            steps=steps,
             progress=progress,
         ),
         plan,

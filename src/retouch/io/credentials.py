@@ -12,7 +12,9 @@ The manifest records:
   pixels (the output mixes the photo's pixels with a model's: IPTC's trainedAlgorithmicMedia is for media made
   wholly by a model), compositeSynthetic for the engines that fill from the photo's own pixels without a trained
   model (erase's patch engine, detext's smooth fill), none for a crop. A picture made from a prompt (its first
-  operation "generate ...") has no parent: its first action is ``c2pa.created``, trainedAlgorithmicMedia.
+  operation "generate ...") has no parent: its first action is ``c2pa.created``, trainedAlgorithmicMedia. A
+  reimagined one ("reimagine ...") has its photo as parent and a ``c2pa.edited`` action marked
+  trainedAlgorithmicMedia: the model made every pixel, the photo guided it.
 No thumbnails: an ingredient thumbnail would put a picture of the input, with whatever the edit removed, into
 the output (and they cost about 0.3 s and 300 KB on a 12 MP photo).
 
@@ -105,7 +107,7 @@ def attach_credentials(
 def action_for(operation: str) -> dict[str, Any]:
     """The C2PA action that records one Retouch operation."""
     from retouch._version import __version__
-    from retouch.io.xmp import AI_GENERATED, GENERATED_PREFIX
+    from retouch.io.xmp import AI_GENERATED, GENERATED_PREFIX, REIMAGINED_PREFIX
 
     if operation.startswith(GENERATED_PREFIX):  # made from a prompt: created, wholly by a trained model
         return {
@@ -119,7 +121,9 @@ def action_for(operation: str) -> dict[str, Any]:
         "softwareAgent": {"name": "Retouch", "version": __version__},
         "description": operation,
     }
-    if not crop_box(operation):
+    if operation.startswith(REIMAGINED_PREFIX):
+        action["digitalSourceType"] = AI_GENERATED
+    elif not crop_box(operation):
         action["digitalSourceType"] = ALGORITHM_MADE if any(e in operation for e in NO_MODEL_ENGINES) else MODEL_MADE
     return action
 

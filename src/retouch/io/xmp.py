@@ -2,7 +2,8 @@
 
 What is added (IPTC Photo Metadata 2023.1 and XMP Part 2):
 - ``Iptc4xmpExt:DigitalSourceType`` = compositeWithTrainedAlgorithmicMedia (an AI-edited composite), or
-  trainedAlgorithmicMedia for a picture made from a prompt (``retouch generate``);
+  trainedAlgorithmicMedia for a picture made wholly by a model: from a prompt (``retouch generate``) or from a
+  photo (``retouch reimagine``);
 - ``xmp:CreatorTool`` = "Retouch <version>";
 - one ``xmpMM:History`` event per operation (``stEvt:action`` "edited", ``stEvt:parameters`` the operation,
   ``stEvt:softwareAgent``, ``stEvt:when``), appended after the history already recorded.
@@ -33,6 +34,8 @@ NS_XML = "http://www.w3.org/XML/1998/namespace"
 AI_EDITED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 AI_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 GENERATED_PREFIX = "generate"  # the operation of a picture made wholly by a model (retouch.tools.generate)
+# A variation of a photo (retouch.tools.reimagine): every pixel made anew by a model, the photo only its guide
+REIMAGINED_PREFIX = "reimagine"
 _PREFERRED = {NS_X: "x", NS_RDF: "rdf", NS_XMP: "xmp", NS_MM: "xmpMM", NS_EVENT: "stEvt", NS_IPTC_EXT: "Iptc4xmpExt"}
 _PACKET_START = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 _PACKET_END = '\n<?xpacket end="w"?>'
@@ -112,9 +115,12 @@ def add_provenance(xmp: bytes | None, operations: Sequence[str], software: str, 
 
 
 def source_type(operations: Sequence[str]) -> str:
-    """trainedAlgorithmicMedia for a picture a model made from a prompt (its first operation is "generate ..."),
+    """trainedAlgorithmicMedia for a picture a model made from a prompt (its first operation is "generate ...")
+    or remade from a photo ("reimagine ...", whatever came before it: none of those pixels is kept),
     compositeWithTrainedAlgorithmicMedia for an edited one."""
-    return AI_GENERATED if operations and operations[0].startswith(GENERATED_PREFIX) else AI_EDITED
+    made = bool(operations) and operations[0].startswith(GENERATED_PREFIX)
+    remade = any(op.startswith(REIMAGINED_PREFIX) for op in operations)
+    return AI_GENERATED if made or remade else AI_EDITED
 
 
 def read_provenance(xmp: bytes | None) -> Provenance | None:

@@ -7,6 +7,7 @@ checking the files is ``retouch.models.weights``'s job.
 from __future__ import annotations
 
 from retouch.errors import InvalidInput
+from retouch.models import stable_diffusion
 from retouch.models.conventions import (
     CutoutConventions,
     EraseConventions,
@@ -656,6 +657,28 @@ _ROWS = (
         description="MobileSAM (encoder) with SAM's prompt decoder, ONNX: click or box to select an object.",
         license_url="https://github.com/ChaoningZhang/MobileSAM/blob/master/LICENSE",
         homepage="https://github.com/ChaoningZhang/MobileSAM",
+    ),
+    ModelSpec(
+        name="stable-diffusion-1.5",
+        task="generate",
+        format="diffusers",
+        architecture="stable-diffusion",
+        files=tuple(
+            WeightFile(
+                filename=filename,
+                sha256=sha256,
+                size=size,
+                sources=(UrlSource(f"{stable_diffusion.REPOSITORY}/resolve/{stable_diffusion.REVISION}/{path}"),),
+            )
+            for filename, path, sha256, size in stable_diffusion.FILES
+        ),
+        license="CreativeML-OpenRAIL-M",
+        permissive=False,  # use restrictions that travel with the weights: pulled only with --accept-license
+        description="Stable Diffusion 1.5 (5.5 GB, with its safety checker): text to image, fill, uncrop and "
+        "variations; guided DPM-Solver++ in 20 steps (minutes per picture on a CPU, seconds on a GPU).",
+        arch_params=stable_diffusion.arch_params(sampler="dpm-solver", default_steps=20, guidance=7.5),
+        license_url=stable_diffusion.LICENSE_URL,
+        homepage=stable_diffusion.REPOSITORY,
     ),
 )
 

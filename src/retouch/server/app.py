@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader
 from retouch import __version__
 from retouch.server.errors import ApiError, install_error_handlers
 from retouch.server.middleware import API_KEY_HEADER, ApiKeyGuard, BodyLimit, SecurityHeaders, key_matches
-from retouch.server.routers import documents, jobs, models, relight, select, system, text
+from retouch.server.routers import documents, generative, jobs, models, relight, select, system, text
 from retouch.server.routers.estimates import estimate_router
 from retouch.server.routers.tools import tool_router
 from retouch.server.routers.web import load_assets, web_router
@@ -66,7 +66,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     guarded = [Depends(_require_key)] if settings.api_key else []
     app.include_router(system.router)
     tool_routers = [router for tool in tools for router in (tool_router(tool), estimate_router(tool))]
-    routers = (documents.router, jobs.router, models.router, text.router, select.router, relight.router)
+    routers = (
+        documents.router, jobs.router, models.router, text.router, select.router, relight.router, generative.router
+    )
     for router in (*routers, *tool_routers):
         app.include_router(router, dependencies=guarded)
     app.include_router(web_router(load_assets()))

@@ -122,6 +122,23 @@ class ModelInstalled(BaseModel):
     path: str = Field(description="Where the model's primary file is.")
 
 
+class GeneratedDocument(BaseModel):
+    document: DocumentInfo = Field(description="The new document that holds the generated picture.")
+
+
+class Variation(BaseModel):
+    index: int = Field(description="What POST /api/reimagine/{job}/choose takes to make this one the document.")
+    seed: int
+    width: int
+    height: int
+    preview: str = Field(description="A thumbnail, as a PNG data URL.")
+
+
+class Variations(BaseModel):
+    document: str = Field(description="The id of the document they were made from (not changed until a choice).")
+    variations: list[Variation]
+
+
 class JobInfo(BaseModel):
     id: str
     tool: str
@@ -130,9 +147,19 @@ class JobInfo(BaseModel):
     created: float = Field(description="Unix time.")
     started: float | None
     finished: float | None
-    result: DocumentChange | FoundText | SelectedMask | RelightGeometry | ModelInstalled | None = Field(
+    result: (
+        DocumentChange
+        | FoundText
+        | SelectedMask
+        | RelightGeometry
+        | ModelInstalled
+        | GeneratedDocument
+        | Variations
+        | None
+    ) = Field(
         description="When done: a tool run on a document gives its new state; finding its text gives the mask; "
-        "a selection gives its mask; a relighting geometry gives its maps; a model install names the model."
+        "a selection gives its mask; a relighting geometry gives its maps; a model install names the model; "
+        "generate gives its new document; reimagine gives its variations to choose from."
     )
     error: ErrorDetail | None = Field(
         description="When failed or cancelled: why (a cancelled job has code 'cancelled'; a job that made no "

@@ -369,6 +369,8 @@ def for_tool(
     """The estimate of ``tool`` (a name of ``TOOLS``) with its function's keyword ``options``."""
     if tool not in _TOOLS:
         raise InvalidInput(f"no estimate for tool '{tool}'; tools: {', '.join(TOOLS)}")
+    if options.get("prompt"):  # a diffusion run's time is not modelled here: no estimate rather than a wrong one
+        raise InvalidInput(f"no estimate for {tool} with a prompt (a diffusion model's run)")
     function, names = _TOOLS[tool]
     keywords: dict[str, Any] = {name: options[name] for name in names if name in options}
     if tool == "erase" and mask is not None:

@@ -93,7 +93,9 @@ def _geometry(
     if points:  # selected as the tool endpoints select (routers.tools.request_mask): Apply lights the same subject
         from retouch.tools.select import select
 
-        matte = select(picture, points, device=device, progress=job.report)
+        from retouch.server.tools.relight import subject_model
+
+        matte = select(picture, points, model=subject_model(model), device=device, progress=job.report)
     geometry = relight_geometry(
         picture, matte=matte, model=model, faces=faces, detail=detail, device=device, progress=job.report
     )

@@ -176,7 +176,7 @@ def _edit_document(
     job: Job,
 ) -> dict[str, Any]:
     picture, revision = services.store.picture(doc)
-    mask = request_mask(services, picture, masks, job)
+    mask = request_mask(services, picture, masks, job, _click_model(spec, options))
     result = _run_timed(services, spec, picture, mask, options, job)
     job.report("saving", 0, 1)
     changed = services.store.commit(doc, result, spec.name, revision)
@@ -194,7 +194,7 @@ def _edit_file(
     job: Job,
 ) -> tuple[bytes, str]:
     picture = imaging.decode(data, services.settings.max_pixels, filename)
-    mask = request_mask(services, picture, masks, job)
+    mask = request_mask(services, picture, masks, job, _click_model(spec, options))
     result = _run_timed(services, spec, picture, mask, options, job)
     job.report("encoding", 0, 1)
     content, fmt = imaging.encode(result, quality, services.settings.provenance)
@@ -203,9 +203,20 @@ def _edit_file(
     return services.credentials.attach(content, fmt, result, title, parent), fmt
 
 
-def request_mask(services: Services, picture: Picture, masks: dict[str, Any] | None, job: Job) -> np.ndarray | None:
+def _click_model(spec: ToolSpec, options: Any) -> str | None:
+    return None if spec.click_model is None else spec.click_model(options)
+
+
+def request_mask(
+    services: Services,
+    picture: Picture,
+    masks: dict[str, Any] | None,
+    job: Job,
+    click_model: str | None = None,
+) -> np.ndarray | None:
     """The request's mask: what was drawn (mask image, strokes, boxes) and the object its clicks select
-    (``retouch.select``), together; None when the request has neither."""
+    (``retouch.select`` with ``click_model``, None for its default), together; None when the request has
+    neither."""
     if masks is None:
         return None
     drawn = {name: value for name, value in masks.items() if name != "clicks"}
@@ -216,7 +227,9 @@ def request_mask(services: Services, picture: Picture, masks: dict[str, Any] | N
         from retouch.tools.select import select
 
         points = parse_clicks(masks["clicks"], picture.size)
-        parts.append(select(picture, points, device=services.settings.device, progress=job.report))
+        parts.append(
+            select(picture, points, model=click_model, device=services.settings.device, progress=job.report)
+        )
     return mask_ops.combine(parts) if parts else None
 
 

@@ -30,9 +30,13 @@ class ToolSpec:
     # clicks select an object (retouch.select): added to the mask, or passed as ``mask`` (the subject) when
     # the tool takes no mask
     takes_clicks: bool = False
+    # the segmenter those clicks select with, read from the tool's options (None: retouch.select's default)
+    click_model: Callable[[BaseModel], str | None] | None = None
 
 
 def all_tools() -> list[ToolSpec]:
-    from retouch.server.tools import cutout, detext, erase, relight, restore, upscale
+    from retouch.server.tools import cutout, detext, erase, relight, restore, uncrop, upscale
 
-    return [erase.SPEC, detext.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC, relight.SPEC]
+    return [
+        erase.SPEC, detext.SPEC, restore.SPEC, cutout.SPEC, cutout.REPLACE_SPEC, upscale.SPEC, relight.SPEC, uncrop.SPEC
+    ]

@@ -18,18 +18,24 @@ from retouch.tools.options.cutout import (
     BLUR,
     COLOR,
     CROP,
+    DIFFUSION_MODEL,
     FIT,
     HARMONIZE,
     MARGIN,
     MASK_ONLY,
     MODEL,
+    PROMPT,
+    PROMPT_SEED,
     SHADOW,
 )
 from retouch.types import Picture, ProgressCallback
 
 MAX_BACKGROUND_BYTES = 12 * 1024 * 1024
 CUTOUT_OPTIONS = (MODEL, CROP, MARGIN, MASK_ONLY, BG_COLOR)  # the server always refines the matte
-REPLACE_OPTIONS = (BACKGROUND, COLOR, BACKGROUND_IMAGE, FIT, BLUR, HARMONIZE, SHADOW, MODEL)
+REPLACE_OPTIONS = (
+    BACKGROUND, COLOR, BACKGROUND_IMAGE, PROMPT, PROMPT_SEED, DIFFUSION_MODEL, FIT, BLUR, HARMONIZE, SHADOW, MODEL
+)
+PROMPT_ARGUMENTS = ("prompt", "seed", "diffusion_model")  # replace_background's keywords of background=prompt
 CutoutOptions = form_model("CutoutOptions", CUTOUT_OPTIONS)
 ReplaceOptions = form_model("ReplaceOptions", REPLACE_OPTIONS)
 
@@ -75,7 +81,14 @@ def run_replace(
 
     arguments = tool_arguments(REPLACE_OPTIONS, options)
     kind, colour, image = arguments.pop("background"), arguments.pop("color"), arguments.pop("background_image")
-    target = _decode_background(image, max_pixels) if kind == "image" else colour if kind == "color" else kind
+    made = {name: arguments.pop(name) for name in PROMPT_ARGUMENTS}
+    if kind == "prompt":
+        if not (made["prompt"] or "").strip():
+            raise InvalidInput("background=prompt needs 'prompt': what the new background shows")
+        arguments.update(made)
+        target = None
+    else:
+        target = _decode_background(image, max_pixels) if kind == "image" else colour if kind == "color" else kind
     return _keep_alpha_format(replace_background(picture, target, **arguments, device=device, progress=progress))
 
 
@@ -113,6 +126,7 @@ SPEC = ToolSpec(
     run=run_cutout,
     uses_mask=False,
     takes_clicks=True,
+    click_model=lambda options: options.model,  # the panel's network selects, as `retouch cutout --click --model`
     engines=engines,
     fields=CUTOUT_OPTIONS,
 )
@@ -120,7 +134,8 @@ SPEC = ToolSpec(
 REPLACE_SPEC = ToolSpec(
     name="replace-bg",
     title="Replace background",
-    summary="Put the subject on a colour, another photo, a blurred copy of its background, or transparency.",
+    summary="Put the subject on a colour, another photo, a blurred copy of its background, a background made from "
+    "a prompt, or transparency.",
     options=ReplaceOptions,
     run=run_replace,
     uses_mask=False,

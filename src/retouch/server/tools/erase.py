@@ -7,10 +7,12 @@ from pydantic import BaseModel
 
 from retouch.server.options import form_model, tool_arguments
 from retouch.server.tools import ToolSpec
-from retouch.tools.options.erase import OPTIONS
+from retouch.tools.options.erase import OPTIONS, PROMPT
+from retouch.tools.options.generate import MODEL, STEPS
 from retouch.types import Picture, ProgressCallback
 
-EraseOptions = form_model("EraseOptions", OPTIONS)
+FIELDS = (*OPTIONS, PROMPT, MODEL, STEPS)  # the prompt and the diffusion model's options: a generative fill
+EraseOptions = form_model("EraseOptions", FIELDS)
 
 
 def run(
@@ -24,7 +26,10 @@ def run(
     from retouch.tools.erase import erase
 
     assert mask is not None
-    return erase(picture, mask, **tool_arguments(OPTIONS, options), device=device, progress=progress)
+    arguments = tool_arguments(FIELDS, options)
+    if not (arguments["prompt"] or "").strip():  # an empty description: the usual erase
+        arguments["prompt"] = None
+    return erase(picture, mask, **arguments, device=device, progress=progress)
 
 
 def engines() -> dict[str, bool]:
@@ -42,5 +47,5 @@ SPEC = ToolSpec(
     uses_mask=True,
     takes_clicks=True,
     engines=engines,
-    fields=OPTIONS,
+    fields=FIELDS,
 )

@@ -41,6 +41,14 @@ def run(
     return relight(picture, **arguments, matte=mask, device=device, progress=progress)
 
 
+def subject_model(model: str) -> str | None:
+    """The segmenter a click selects the subject with: the panel's subject model ("none" lights the frame flat,
+    so its clicks use retouch.select's default), as ``retouch relight --click --model`` does."""
+    from retouch.tools.options.relight import NO_MODEL
+
+    return None if model == NO_MODEL else model
+
+
 def engines() -> dict[str, bool]:
     """The subject models: "auto" is always usable (without a cutout model the photo is lit flat), "none" too."""
     from retouch.tools.cutout import available_models
@@ -60,4 +68,5 @@ SPEC = ToolSpec(
     engines=engines,
     fields=RELIGHT_OPTIONS,
     takes_clicks=True,
+    click_model=lambda options: subject_model(options.model),
 )

@@ -1,11 +1,12 @@
 """Replace background: the cut-out subject on a colour, on another photo, on a blurred copy of its own
-background (portrait mode), or on transparency; harmonized to the new background and optionally grounded by a
-soft contact shadow."""
+background (portrait mode), on a background a diffusion model makes from a prompt, or on transparency; harmonized
+to the new background and optionally grounded by a soft contact shadow."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from retouch.ops.composite import over
 from retouch.tools.cutout.extract import extract, on_transparency
 from retouch.tools.options.cutout import BLUR_RANGE, FITS
 from retouch.types import Picture, ProgressCallback, no_progress
+
+if TYPE_CHECKING:
+    from retouch.tools.generate.backend import DiffusionModel
 
 Background = str | os.PathLike[str] | Picture
 RATIO_SIGMA = 12.0  # pixels: the portrait blur's normalization is divided where the blur is at least this wide
@@ -26,8 +30,12 @@ def default_blur(width: int, height: int) -> float:
 
 def replace_background(
     picture: Picture,
-    background: Background = "white",
+    background: Background | None = None,
     *,
+    prompt: str | None = None,
+    diffusion_model: str = "auto",
+    steps: int | None = None,
+    seed: int = 0,
     fit: str = "fill",
     blur: float | None = None,
     harmonize: bool = True,
@@ -39,15 +47,23 @@ def replace_background(
 ) -> Picture:
     """Put the subject of ``picture`` on a new background.
 
-    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. background: a colour ("white",
+    picture: HxWx1 or HxWx3, uint8 or uint16, alpha (HxW, same dtype) optional. background: a colour (default
+    "white",
     "#1e90ff", "30,144,255"), "blur" (the photo's own background, blurred by ``blur`` pixels of Gaussian sigma,
     0.1 to 2000; default ``default_blur``; a blur past the long side is the long side's, an even wash),
-    "transparent", a Picture, or the path of an image file. fit: how a background image covers the frame, "fill" (cover, cropping the excess) or "fit" (all of it
+    "transparent", a Picture, or the path of an image file. prompt (instead of a background): what the new
+    background shows, made by a diffusion model (the optional ``gen`` extra and a pulled generative model:
+    ``diffusion_model`` by name or "auto", the first installed) at the photo's aspect near the model's own size,
+    then scaled to cover the photo like a background image with fit "fill"; ``steps`` (1 to 50, default the
+    model's) and ``seed`` are the model's. The prompt is refused like ``generate``'s, and by the stricter list
+    when the subject is a person (a face inside the matte). fit: how a background image covers the frame, "fill" (cover, cropping the excess) or "fit" (all of it
     visible, the margins filled with a blurred cover). harmonize: adjust the subject's colour and exposure to the
     new background and let its light wrap around the edges. shadow: add a soft contact shadow under the subject.
     model, refine, device, progress: as for ``cutout``.
     Returns a new Picture of the same size, bit depth and channels, without alpha unless the background is
     (partly) transparent (then HxW alpha, same dtype); "replace background" is recorded for the provenance XMP.
+    Raises InvalidInput for a background and a prompt both given, PromptRefused (an InvalidInput) for a refused
+    prompt, BackendUnavailable or WeightsMissing (naming the command to run) when no generative model is ready.
     """
     from retouch.models.runtime import check_device
 
@@ -58,8 +74,25 @@ def replace_background(
         raise InvalidInput(
             f"blur must be a Gaussian sigma of {BLUR_RANGE.low:g} to {BLUR_RANGE.high:g} pixels, got {blur!r}"
         )
-    kind, value = _classify(background)
+    made = None  # (the diffusion model, the prompt, its steps) when a prompt makes the background
+    if prompt is None and (diffusion_model != "auto" or steps is not None):
+        raise InvalidInput("a diffusion model and its steps make a background from a prompt: give the prompt too")
+    if prompt is not None:
+        if background is not None:
+            raise InvalidInput("give a background or a prompt to make one, not both")
+        made = _prompt_model(prompt, diffusion_model, steps, seed, device)
+        kind, value = "image", None
+    else:
+        kind, value = _classify("white" if background is None else background)
     found = extract(picture, model=model, refine=refine, device=device, progress=progress)
+    label = kind if kind != "image" else f"image, {fit}"
+    if made is not None:
+        from retouch.tools.generate.fill import background_from_prompt, check_region_prompt
+
+        diffusion, text, count = made
+        check_region_prompt(text, picture, found.alpha > 0.5, device=device)  # the subject: the stricter list
+        value = background_from_prompt(diffusion, text, picture.size, steps=count, seed=seed, progress=progress)
+        fit, label = "fill", f"prompt, diffusion={diffusion.name}, steps={count}, seed={seed}"
     if kind == "transparent":
         return on_transparency(picture, found).with_operation(f"replace background (model={found.model}, transparent)")
     progress("compose", 0, 1)
@@ -76,8 +109,25 @@ def replace_background(
     alpha, out = composite(found.foreground, found.alpha, layer, cover, harmonize=harmonize, shadow=shadow)
     progress("compose", 1, 1)
     result = picture.with_float(out, alpha=None if alpha is None or np.all(alpha >= 1.0) else alpha)
-    label = kind if kind != "image" else f"image, {fit}"
     return result.with_operation(f"replace background (model={found.model}, {label})")
+
+
+def _prompt_model(
+    prompt: str, model: str, steps: int | None, seed: int, device: str
+) -> tuple[DiffusionModel, str, int]:
+    """(the loaded diffusion model, the prompt, its step count): the prompt through the plain refusal list and the
+    model looked for before the subject is cut out, so a refused prompt or a missing model costs no work."""
+    from retouch.tools.generate.backend import load_model, resolve_model
+    from retouch.tools.generate.fill import checked_text
+    from retouch.tools.generate.refusals import check_prompt
+    from retouch.tools.options import check_options
+    from retouch.tools.options.generate import MODEL, SEED, STEPS
+
+    check_options(((STEPS, steps), (SEED, seed), (MODEL, model)))
+    text = checked_text(prompt)
+    check_prompt(text)
+    diffusion = load_model(resolve_model(model), device=device)
+    return diffusion, text, diffusion.default_steps if steps is None else steps
 
 
 def composite(

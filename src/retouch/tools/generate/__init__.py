@@ -41,7 +41,7 @@ def generate(
 
     size: (width, height), each a multiple of 8 from 64 to 2048 (models are trained at 512: far from it they
     repeat or lose the subject). seed: equal prompt, size, steps, seed and model give equal pixels on one machine.
-    steps: 1 to 8 denoising steps (default: the model's). model: a generative model's name, or "auto" (the first
+    steps: 1 to 50 denoising steps (default: the model's). model: a generative model's name, or "auto" (the first
     installed). device: "auto", "cpu" or "cuda". progress: called as ("generate", step, steps) before the first step
     and after each; it may raise to stop the work between steps (nothing is returned).
     Returns an 8-bit RGB Picture with the operation "generate (model=NAME, steps=N, seed=S)" recorded.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from retouch.tools.options import Option, Range
+from retouch.tools.options.generate import MAX_SEED
 
 FITS = ("fill", "fit")
-BACKGROUNDS = ("color", "blur", "image", "transparent")  # what the HTTP API and the web app put behind
+BACKGROUNDS = ("color", "blur", "image", "prompt", "transparent")  # what the HTTP API and the web app put behind
 MAX_COLOUR_TEXT = 40
 
 MODEL = Option(
@@ -48,7 +49,13 @@ BACKGROUND = Option(
     "What goes behind the subject.",
     "Background",
     choices=BACKGROUNDS,
-    labels={"color": "Colour", "blur": "Blurred (portrait)", "image": "Image…", "transparent": "Transparent"},
+    labels={
+        "color": "Colour",
+        "blur": "Blurred (portrait)",
+        "image": "Image…",
+        "prompt": "From a prompt",
+        "transparent": "Transparent",
+    },
 )
 COLOR = Option(
     "color",
@@ -90,6 +97,34 @@ BLUR = Option(
     bounds=BLUR_RANGE,
     http_bounds=Range(0, 500, above=True),
     when=("background", "blur"),
+)
+PROMPT = Option(
+    "prompt",
+    str,
+    None,
+    "With background=prompt: what the new background shows (a diffusion model makes it).",
+    "Describe the background",
+    max_length=1000,
+    when=("background", "prompt"),
+)
+PROMPT_SEED = Option(
+    "seed",
+    int,
+    0,
+    "With background=prompt: the diffusion model's random seed (the same prompt and seed give the same background).",
+    "Seed",
+    bounds=Range(0, MAX_SEED),
+    http_bounds=Range(0, 2**31 - 1),
+    when=("background", "prompt"),
+)
+DIFFUSION_MODEL = Option(
+    "diffusion_model",
+    str,
+    "auto",
+    "With background=prompt: the diffusion model (auto: the first installed; retouch models list --task generate).",
+    "Diffusion model",
+    max_length=100,
+    when=("background", "prompt"),
 )
 HARMONIZE = Option(
     "harmonize", bool, True, "Adjust the subject's colour and light to the background.", "Match colour and light"

@@ -57,4 +57,13 @@ SEED = Option(
     http_bounds=Range(0, 2**31 - 1),
 )
 
+PROMPT = Option(
+    "prompt",
+    str,
+    None,
+    "Fill the region with what this describes (a diffusion model makes it); without it, the usual erase.",
+    "Describe what to put there",
+    max_length=1000,
+)
+
 OPTIONS = (ENGINE, GROW, FEATHER, STRATEGY, SEED)

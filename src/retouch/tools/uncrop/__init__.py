@@ -111,7 +111,7 @@ def uncrop(
     engine: "model" (a diffusion model: ``model`` by name or "auto", the first installed), "patch" (built in:
     extends the photo's own textures, skies, walls, grass; no weights) or "auto" (a model when the ``gen`` extra
     and a generative model are installed, else patch). prompt: what the border should show, for a model (default:
-    a neutral continuation); refused like ``generate``'s. steps, seed: the model's steps (1 to 8) and the seed
+    a neutral continuation); refused like ``generate``'s. steps, seed: the model's steps (1 to 50) and the seed
     of either engine (equal inputs and seed give equal output). progress: ("patch" | "generate", done, total); it
     may raise to stop the work.
     Returns a new Picture of the larger size, same bit depth and layout, whose pixels at the photo's place equal

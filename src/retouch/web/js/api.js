@@ -126,6 +126,16 @@ export class Api {
     return this.json("POST", `/api/estimate/${tool}`, { body: formOf(fields) });
   }
 
+  // Whether a diffusion model can run here: {ready, model, missing}.
+  generative() {
+    return this.json("GET", "/api/generative");
+  }
+
+  // Make variation `index` of a finished reimagine job the document's new state: {document, changed}.
+  chooseVariation(jobId, index) {
+    return this.json("POST", `/api/reimagine/${jobId}/choose`, { body: formOf({ index: String(index) }) });
+  }
+
   job(jobId) {
     return this.json("GET", `/api/jobs/${jobId}`);
   }

@@ -222,6 +222,13 @@ class App {
       this.showError(`“${file.name}” is ${megabytes(file.size)} MB; this server accepts files up to ${megabytes(limit)} MB`);
       return;
     }
+    await this.replaceDocument("Opening", () => this.api.upload(file));
+  }
+
+  // Show the document `makeDoc` answers (an upload, a generated picture) in place of the open one, after the
+  // unsaved-edits question.
+  async replaceDocument(label, makeDoc) {
+    if (this.busy) return;
     if (this.unsaved.dirty) {
       const choice = await this.unsaved.ask(this.doc.filename);
       if (choice === "keep") return;
@@ -230,8 +237,8 @@ class App {
         if (this.unsaved.editsUnsaved) return; // the download failed: the edits stay
       }
     }
-    await this.withBusy("Opening", async () => {
-      const doc = await this.api.upload(file);
+    await this.withBusy(label, async () => {
+      const doc = await makeDoc();
       const bitmap = await this.api.preview(doc.id, null);
       const previous = this.doc;
       this.viewer.setImage(bitmap, doc.width, doc.height, doc.has_alpha);
@@ -261,6 +268,18 @@ class App {
     });
     this.job = null;
     return ok === true;
+  }
+
+  // Run a job (inside withBusy) with the busy pill's progress and Cancel; answers the finished job.
+  async runJob(name, fields) {
+    const job = await this.api.runTool(name, fields);
+    this.job = job;
+    this.busyPill.cancellable();
+    try {
+      return await this.api.waitFor(job, (j) => this.busyPill.progress(j));
+    } finally {
+      this.job = null;
+    }
   }
 
   async undo() {

@@ -214,7 +214,7 @@ export class Models {
     }
     note.replaceChildren(element("span", "", `Last run: ${operation}`));
     const task = TASK_OF_OPERATION[operation.split(" ")[0]];
-    if (!task) return;
+    if (!task || operation.includes("engine=model")) return; // a fill from a prompt: no erase engine would do it better
     if (this.rows === null) {
       try {
         const answer = await this.app.api.json("GET", "/api/models");

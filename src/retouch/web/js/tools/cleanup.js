@@ -1,10 +1,13 @@
 // The Cleanup tool: paint over what should go; on release the server erases it (POST /api/erase with the
 // strokes, which it scales to the full-resolution image). The mask eraser takes paint back off before erasing.
-// Or click an object to select it (select.js) and erase or cut out the selection.
+// Or click an object to select it (select.js) and erase or cut out the selection. With a description typed in,
+// the painted region is filled with what it describes instead (a diffusion model: the prompt goes with the erase;
+// without the generative extra or a model, the field is off and the notice under it says which command gets one).
 
 import { maskBlob } from "../maskcanvas.js";
 import { brushFields, createBrush } from "./brush.js";
 import { fillEngines } from "./fields.js";
+import { MISSING_NOTICE, showModelStatus } from "./generative.js";
 import { SELECT_FIELDS, createSelection } from "./select.js";
 
 const PANEL = `
@@ -13,6 +16,11 @@ const PANEL = `
   ${brushFields("Mode", 48)}
   <label class="check"><input type="checkbox" data-auto checked> Erase when I release</label>
   ${SELECT_FIELDS}
+  <label class="field">
+    <span class="field-label">Describe what to put there</span>
+    <input type="text" data-prompt maxlength="1000" placeholder="Optional; empty: erase" aria-label="Describe what to put there" disabled>
+  </label>
+  ${MISSING_NOTICE}
   <label class="field">
     <span class="field-label">Engine</span>
     <select data-engine aria-label="Engine"><option value="auto">auto</option></select>
@@ -33,7 +41,11 @@ export function createCleanup(app) {
   const runButton = $("[data-run]");
   const clearButton = $("[data-clear]");
   const cutoutButton = $("[data-cutout]");
+  const promptInput = $("[data-prompt]");
   const viewer = app.viewer;
+  // What the erase sends besides the mask: with a description, the prompt (a diffusion model: engine auto).
+  const prompt = () => (promptInput.disabled ? "" : promptInput.value.trim());
+  const fillFields = () => (prompt() ? { engine: "auto", prompt: prompt() } : { engine: engineSelect.value });
 
   const sync = () => {
     viewer.strokes = brush.strokes;
@@ -43,6 +55,8 @@ export function createCleanup(app) {
     clearButton.disabled = (brush.strokes.length === 0 && !selection.mask) || app.busy;
     cutoutButton.hidden = !selection.active;
     cutoutButton.disabled = !selection.mask || app.busy;
+    runButton.textContent = prompt() ? "Fill" : "Erase";
+    engineSelect.disabled = Boolean(prompt());
     viewer.requestRender();
     app.updateControls();
   };
@@ -52,7 +66,7 @@ export function createCleanup(app) {
     if (selection.mask) {
       // the selection with whatever is painted beside it, so no stroke on screen is left out of the erase
       const mask = await maskBlob(app.doc.width, app.doc.height, selection.mask, brush.strokes);
-      const ok = await app.runTool("erase", { mask, engine: engineSelect.value }, "Erasing");
+      const ok = await app.runTool("erase", { mask, ...fillFields() }, prompt() ? "Filling" : "Erasing");
       if (ok) {
         selection.clear();
         brush.clear();
@@ -70,7 +84,7 @@ export function createCleanup(app) {
         points: s.points.map(([x, y]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10]),
       })),
     };
-    const ok = await app.runTool("erase", { strokes: JSON.stringify(mask), engine: engineSelect.value }, "Erasing");
+    const ok = await app.runTool("erase", { strokes: JSON.stringify(mask), ...fillFields() }, prompt() ? "Filling" : "Erasing");
     if (ok) brush.clear();
     sync();
   };
@@ -79,7 +93,8 @@ export function createCleanup(app) {
   const brush = createBrush(app, panel, {
     changed: sync,
     released: (stroke) => {
-      if (stroke.mode === "paint" && autoInput.checked) run();
+      // a fill waits for its button: a diffusion run per stroke would be slow and each one different
+      if (stroke.mode === "paint" && autoInput.checked && !prompt()) run();
     },
   });
 
@@ -90,6 +105,7 @@ export function createCleanup(app) {
   };
 
   runButton.addEventListener("click", run);
+  promptInput.addEventListener("input", sync);
   cutoutButton.addEventListener("click", cutout);
   clearButton.addEventListener("click", () => {
     brush.clear();
@@ -108,6 +124,11 @@ export function createCleanup(app) {
 
     configure(info) {
       fillEngines(engineSelect, info, "engine");
+      // the description field is on once the server says a diffusion model can run (off until it answers)
+      showModelStatus(app, panel).then((status) => {
+        promptInput.disabled = !status.ready;
+        sync();
+      });
     },
 
     reset() {

@@ -1,9 +1,12 @@
 // The Remove background and Replace background tools: one click each, no painting. Remove background sends
 // POST /api/cutout (transparent result, optional crop to the subject); Replace background sends
-// POST /api/replace-bg with a colour, "blur", "transparent", or an image chosen here (sent as a data URL, scaled
-// down in the page so that the form field stays under the server's size limit for fields).
+// POST /api/replace-bg with a colour, "blur", "transparent", an image chosen here (sent as a data URL, scaled
+// down in the page so that the form field stays under the server's size limit for fields), or a description a
+// diffusion model makes the background from (without the generative extra or a model, the panel says which
+// command gets one, and Replace waits).
 
 import { fillChoices, fillEngines } from "./fields.js";
+import { MISSING_NOTICE, showModelStatus } from "./generative.js";
 import { wholeImageTool } from "./whole-image.js";
 
 const MAX_FIELD_BYTES = 900 * 1024; // the server reads form fields up to 1 MB
@@ -34,15 +37,18 @@ function configureModels(panel, info) {
   return Boolean(usable);
 }
 
-function oneClickTool(app, { name, title, short, icon, panelHtml, label, fields }) {
+// ready(panel): whether the panel's choices can run (default: always).
+function oneClickTool(app, { name, title, short, icon, panelHtml, label, fields, ready = () => true }) {
   const panel = document.createElement("section");
   panel.className = "panel";
   panel.innerHTML = panelHtml;
   const runButton = panel.querySelector("[data-run]");
   let installed = false;
   const sync = () => {
-    runButton.disabled = !app.doc || app.busy || !installed;
+    runButton.disabled = !app.doc || app.busy || !installed || !ready(panel);
   };
+  panel.addEventListener("input", sync);
+  panel.addEventListener("change", sync);
   const allFields = async () => ({ model: panel.querySelector("[data-model]").value, ...(await fields(panel)) });
   const run = async () => {
     if (runButton.disabled) return;
@@ -69,7 +75,7 @@ function oneClickTool(app, { name, title, short, icon, panelHtml, label, fields 
         fillChoices(panel, info);
         sync();
       },
-      estimateFields: async () => (installed ? allFields() : null),
+      estimateFields: async () => (installed && ready(panel) ? allFields() : null),
       reset: sync,
       busyChanged: sync,
     },
@@ -127,6 +133,13 @@ const REPLACE_PANEL = `
     <input type="file" data-image accept="image/*" hidden>
     <select data-fit data-field="fit" aria-label="Fit"><option value="fill">fill</option></select>
   </div>
+  <div class="field" data-for="prompt" hidden>
+    <label class="field">
+      <span class="field-label">Describe the background</span>
+      <input type="text" data-prompt maxlength="1000" placeholder="e.g. a beach at sunset" aria-label="Describe the background" disabled>
+    </label>
+    ${MISSING_NOTICE}
+  </div>
   <label class="field" data-for="blur" hidden>
     <span class="field-label">Blur <output data-blur-value>auto</output></span>
     <input type="range" data-blur min="0" max="100" value="0" aria-label="Blur strength">
@@ -175,6 +188,12 @@ export function createReplaceBg(app) {
     label: "Replacing the background",
     icon: '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="16" rx="2"/><path d="m3 16 5-5 4 4 3-3 6 6"/><circle cx="12" cy="10" r="2.5"/></svg>',
     panelHtml: REPLACE_PANEL,
+    // a background from a prompt needs a description, and a diffusion model to make it
+    ready: (panel) => {
+      if (panel.querySelector("[data-kind]").value !== "prompt") return true;
+      const input = panel.querySelector("[data-prompt]");
+      return !input.disabled && input.value.trim() !== "";
+    },
     fields: async (panel) => {
       const kind = panel.querySelector("[data-kind]").value;
       const fields = {
@@ -184,6 +203,7 @@ export function createReplaceBg(app) {
       };
       if (kind === "color") fields.color = panel.querySelector("[data-color]").value;
       if (kind === "blur" && Number(panel.querySelector("[data-blur]").value) > 0) fields.blur = panel.querySelector("[data-blur]").value;
+      if (kind === "prompt") fields.prompt = panel.querySelector("[data-prompt]").value.trim();
       if (kind === "image") {
         if (!chosen) throw new Error("choose a background image first");
         fields.background_image = await backgroundField();
@@ -214,6 +234,11 @@ export function createReplaceBg(app) {
   tool.configure = (info) => {
     configure(info);
     showFields();
+    // the description field is on once the server says a diffusion model can run (off until it answers)
+    showModelStatus(app, panel).then((status) => {
+      panel.querySelector("[data-prompt]").disabled = !status.ready;
+      panel.dispatchEvent(new Event("change")); // Replace may run now
+    });
   };
   return tool;
 }

@@ -6,5 +6,9 @@ import { createRestore } from "./restore.js";
 import { createCutout, createReplaceBg } from "./cutout.js";
 import { createUpscale } from "./upscale.js";
 import { createRelight } from "./relight.js";
+import { createGenerate } from "./generate.js";
+import { createUncrop } from "./uncrop.js";
+import { createReimagine } from "./reimagine.js";
 
-export const TOOL_FACTORIES = [createCleanup, createDetext, createRestore, createCutout, createReplaceBg, createUpscale, createRelight];
+export const TOOL_FACTORIES = [createCleanup, createDetext, createRestore, createCutout, createReplaceBg, createUpscale, createRelight,
+  createUncrop, createReimagine, createGenerate];

@@ -6,16 +6,13 @@
 
 import { fieldOf } from "./fields.js";
 import { MAX_LIGHTS, RelightRenderer } from "./relight-gl.js";
-import { createSelection } from "./select.js";
+import { createSelection, selectFields } from "./select.js";
 
 const PANEL = `
   <h2>Relight</h2>
   <p>Click the photo to add a light; drag it to move it. Rim lights sit behind the subject and trace its outline.</p>
   <p data-state role="status"></p>
-  <label class="check">
-    <input type="checkbox" data-click-select> Click selects the subject (Shift adds, Alt takes out)
-  </label>
-  <p data-selected aria-live="polite"></p>
+  ${selectFields("the subject")}
   <div class="row">
     <button type="button" class="btn outline" data-clear-selection hidden title="Light the subject found by itself">Clear selection</button>
   </div>
