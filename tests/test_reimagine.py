@@ -62,6 +62,15 @@ def test_equal_seeds_give_equal_pixels_and_each_variation_takes_the_next_seed(ti
     ]
 
 
+def test_the_steps_recorded_are_the_steps_that_ran(tiny: str) -> None:
+    """At a low strength the schedule reaches its 50-step cap before 8 steps fit in it: 5 run, and the
+    provenance and the progress say 5, not the 8 asked for."""
+    seen: list[tuple[str, int, int]] = []
+    (variation,) = reimagine(gradient(), strength=0.1, steps=8, progress=lambda *r: seen.append(r))
+    assert variation.metadata.operations == (f"reimagine (model={tiny}, strength=0.1, steps=5, seed=0)",)
+    assert seen[-1] == ("generate", 5, 5)
+
+
 def test_a_small_strength_stays_close_and_a_large_one_moves_further(tiny: str) -> None:
     photo = gradient()
     seen = autoencoded(tiny, photo)

@@ -182,12 +182,7 @@ class DiffusionModel:
         denoising steps run from there. Returns HxWx3 float32 RGB in [0, 1]."""
         from PIL import Image
 
-        # diffusers runs int(scheduled * strength) of a schedule's steps: schedule enough that ``steps`` run, at
-        # most the LCM schedule's 50 (with strength at least 0.05, one step at least still runs)
-        scheduled = min(max(steps, int(np.ceil(steps / strength - 1e-9))), IMAGE_SCHEDULE_MAX)
-        runs = min(int(scheduled * strength), scheduled)
-        if runs < 1:
-            raise InvalidInput(f"strength {strength:g} leaves no denoising step to run; give a larger strength")
+        scheduled, runs = image_schedule(steps, strength)
         source = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
         return self._run(
             self.image2image, runs, seed, progress, scheduled=scheduled, prompt=prompt, image=source, strength=strength
@@ -232,6 +227,17 @@ class DiffusionModel:
                 "made (try another prompt or seed)"
             )
         return np.ascontiguousarray(out.images[0], dtype=np.float32)
+
+
+def image_schedule(steps: int, strength: float) -> tuple[int, int]:
+    """(the schedule's length, the steps that run) of image to image asked for ``steps`` at ``strength``:
+    diffusers runs int(schedule x strength) of a schedule's steps, so the schedule is made long enough that
+    ``steps`` run, but at most the LCM schedule's 50 (then fewer run: 8 steps at strength 0.1 run 5)."""
+    scheduled = min(max(steps, int(np.ceil(steps / strength - 1e-9))), IMAGE_SCHEDULE_MAX)
+    runs = min(int(scheduled * strength), scheduled)
+    if runs < 1:
+        raise InvalidInput(f"strength {strength:g} leaves no denoising step to run; give a larger strength")
+    return scheduled, runs
 
 
 def _dtype(device: str, *, precision: str = "auto") -> tuple[str, torch.dtype]:

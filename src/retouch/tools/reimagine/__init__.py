@@ -56,13 +56,14 @@ def reimagine(
     WeightsMissing without an installed model (it names the pull command), UnsafeOutput when the model's safety
     checker flags a variation.
     """
-    from retouch.tools.generate.backend import load_model, resolve_model
+    from retouch.tools.generate.backend import image_schedule, load_model, resolve_model
 
     check_options(((STRENGTH, strength), (COUNT, count), (SEED, seed), (STEPS, steps)))
     if seed + count - 1 > MAX_SEED:
         raise InvalidInput(f"seed + count - 1 must be at most {MAX_SEED} (each variation takes the next seed)")
     diffusion = load_model(resolve_model(model), device=device)
     count_steps = diffusion.default_steps if steps is None else steps
+    _, ran = image_schedule(count_steps, strength)  # the steps that run, recorded as such
     work = _working_image(picture, diffusion.native_size)
     variations = []
     for index in range(count):
@@ -70,7 +71,7 @@ def reimagine(
             work, strength=strength, steps=count_steps, seed=seed + index, progress=_across(progress, index, count)
         )
         operation = (
-            f"{REIMAGINED_PREFIX} (model={diffusion.name}, strength={strength:g}, steps={count_steps}, "
+            f"{REIMAGINED_PREFIX} (model={diffusion.name}, strength={strength:g}, steps={ran}, "
             f"seed={seed + index})"
         )
         variations.append(_at_photo_size(picture, made).with_operation(operation))
