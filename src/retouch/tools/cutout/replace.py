@@ -118,14 +118,9 @@ def _prompt_model(
     """(the loaded diffusion model, the prompt, its step count): the prompt through the plain refusal list and the
     model looked for before the subject is cut out, so a refused prompt or a missing model costs no work."""
     from retouch.tools.generate.backend import load_model, resolve_model
-    from retouch.tools.generate.fill import checked_text
-    from retouch.tools.generate.refusals import check_prompt
-    from retouch.tools.options import check_options
-    from retouch.tools.options.generate import MODEL, SEED, STEPS
+    from retouch.tools.generate.fill import checked_prompt
 
-    check_options(((STEPS, steps), (SEED, seed), (MODEL, model)))
-    text = checked_text(prompt)
-    check_prompt(text)
+    text = checked_prompt(prompt, model, steps, seed)
     diffusion = load_model(resolve_model(model), device=device)
     return diffusion, text, diffusion.default_steps if steps is None else steps
 

@@ -140,17 +140,14 @@ def _prompt_engine(
     """The diffusion engine of a prompt, once the prompt passed the refusal lists (checked before the model is
     looked for: a refused prompt is refused whatever is installed)."""
     from retouch.tools.generate.backend import load_model, resolve_model
-    from retouch.tools.generate.fill import PromptFill, check_region_prompt, checked_text
-    from retouch.tools.options.generate import MODEL, STEPS
-    from retouch.tools.options.generate import SEED as MODEL_SEED
+    from retouch.tools.generate.fill import PromptFill, check_region_prompt, checked_prompt
 
-    check_options(((STEPS, steps), (MODEL_SEED, seed), (MODEL, model)))
     if engine != "auto":
         raise InvalidInput(
             f"a prompt is filled by a diffusion model: the {engine} engine cannot take one (leave the engine at "
             "auto, or erase without a prompt)"
         )
-    text = checked_text(prompt)
+    text = checked_prompt(prompt, model, steps, seed)
     check_region_prompt(text, picture, grown, device=device)
     diffusion = load_model(resolve_model(model), device=device)
     return PromptFill(diffusion, text, diffusion.default_steps if steps is None else steps, seed)

@@ -5,7 +5,8 @@
   resolution; it scales the crop to a working size near the model's own, inpaints, and scales the result back.
   The erase tool then composites inside the grown mask only, so every other pixel stays the photo's.
 - ``background_from_prompt``: a picture made from a prompt at a frame's aspect, near the model's own size.
-- ``check_region_prompt``: the refusal lists, the stricter one when a person is inside the region to be made.
+- ``checked_prompt``: the prompt and the model's options checked, and the plain refusal list, before any model
+  is looked for; ``check_region_prompt``: the stricter list when a person is inside the region to be made.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retouch.errors import InvalidInput
-from retouch.tools.options.generate import MAX_SIDE, MIN_SIDE
+from retouch.tools.options import check_options
+from retouch.tools.options.generate import MAX_PROMPT, MAX_SIDE, MIN_SIDE, MODEL, SEED, STEPS
 from retouch.types import Picture, ProgressCallback, no_progress
 
 if TYPE_CHECKING:
     from retouch.tools.generate.backend import DiffusionModel
-
-MAX_PROMPT = 1000  # characters: CLIP reads 77 tokens; the rest is only checked, never used
-
 
 def working_size(width: int, height: int, native: int) -> tuple[int, int]:
     """(width, height) at the frame's aspect with about ``native``² pixels (what the model was trained on), each
@@ -41,6 +40,17 @@ def checked_text(prompt: str) -> str:
         raise InvalidInput("the prompt is empty: describe what to put there")
     if len(text) > MAX_PROMPT:
         raise InvalidInput(f"the prompt is {len(text)} characters long; at most {MAX_PROMPT}")
+    return text
+
+
+def checked_prompt(prompt: str, model: str, steps: int | None, seed: int) -> str:
+    """The prompt stripped, once the diffusion model's options (``model``, ``steps``, ``seed``) are in bounds and
+    the prompt passed the plain refusal list: a refused prompt is refused whatever is installed."""
+    from retouch.tools.generate.refusals import check_prompt
+
+    check_options(((STEPS, steps), (SEED, seed), (MODEL, model)))
+    text = checked_text(prompt)
+    check_prompt(text)
     return text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retouch.tools.options import Option, Range
-from retouch.tools.options.generate import MAX_SEED
+from retouch.tools.options.generate import MAX_PROMPT, MAX_SEED
 
 FITS = ("fill", "fit")
 BACKGROUNDS = ("color", "blur", "image", "prompt", "transparent")  # what the HTTP API and the web app put behind
@@ -104,7 +104,7 @@ PROMPT = Option(
     None,
     "With background=prompt: what the new background shows (a diffusion model makes it).",
     "Describe the background",
-    max_length=1000,
+    max_length=MAX_PROMPT,
     when=("background", "prompt"),
 )
 PROMPT_SEED = Option(

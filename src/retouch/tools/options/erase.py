@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from retouch.tools.options import Option, Range
+from retouch.tools.options.generate import MAX_PROMPT
 
 ENGINES = ("auto", "patch", "lama", "migan")
 STRATEGIES = ("auto", "whole", "resize", "crop")
@@ -63,7 +64,7 @@ PROMPT = Option(
     None,
     "Fill the region with what this describes (a diffusion model makes it); without it, the usual erase.",
     "Describe what to put there",
-    max_length=1000,
+    max_length=MAX_PROMPT,
 )
 
 OPTIONS = (ENGINE, GROW, FEATHER, STRATEGY, SEED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from retouch.tools.options import Option, Range
 
+MAX_PROMPT = 1000  # characters, every prompt option: CLIP reads 77 tokens; the rest is only checked, never used
 MAX_STEPS = 50  # distilled and LCM models run 1 to 8 steps, a guided base model about 20; a step is seconds on a CPU
 MIN_SIDE = 64
 MAX_SIDE = 2048  # four times the 512 px latent-diffusion models are trained at, per side
@@ -43,7 +44,7 @@ PROMPT = Option(
     None,
     "What the picture shows.",
     "Prompt",
-    max_length=1000,
+    max_length=MAX_PROMPT,
 )
 UNCROP_ENGINE = Option(
     "engine",
